@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mesalab/mesalab/experiment"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+func newList() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the built-in experiments",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			for _, e := range experiment.All() {
+				fmt.Fprintf(tw, "%s\t%s\n", e.ID, e.Summary)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newRun() *cobra.Command {
+	var (
+		seed    uint64
+		seeds   int
+		asJSON  bool
+		quiet   bool
+		params  = map[string]*string{}
+		usageOf = map[string][]string{}
+	)
+	cmd := &cobra.Command{
+		Use:   "run ID",
+		Short: "Run a built-in experiment: train, evaluate on train and shifted distributions, compare, judge",
+		Long: `Run a built-in experiment (see 'mesalab list'). It trains its systems, evaluates
+them on the training and shifted distributions, compares the learned objective
+with the base objective through the experiment's bridge, and prints a verdict
+table. --json prints one JSON object instead (see README, "JSON output").
+
+Experiment parameters are flags; each applies to the experiments listed in its help.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return badInputf("run takes one experiment ID (known: %s)", strings.Join(experiment.IDs(), ", "))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			exp, err := experiment.Lookup(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			given := map[string]string{}
+			cmd.Flags().Visit(func(f *pflag.Flag) {
+				if _, ok := params[f.Name]; ok {
+					given[f.Name] = f.Value.String()
+				}
+			})
+			cfg, err := exp.Configure(seed, seeds, given)
+			if err != nil {
+				return badInput(err)
+			}
+			if !quiet && isTerminal(os.Stderr) {
+				p := newProgress(cmd.ErrOrStderr())
+				defer p.Wait()
+				cfg.Progress = p
+			}
+			res, err := exp.Run(cmd.Context(), cfg)
+			if err != nil {
+				if pe := (*experiment.ParamError)(nil); errors.As(err, &pe) {
+					return badInput(err)
+				}
+				return fmt.Errorf("run %s: %w", exp.ID, err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				return enc.Encode(res)
+			}
+			return res.WriteText(cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.Uint64Var(&seed, "seed", 1, "base seed: seed i of the run uses seed+i")
+	f.IntVar(&seeds, "seeds", 0, "number of independent seeds (0: the experiment's default)")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object (DESIGN.md §6) instead of tables")
+	f.BoolVar(&quiet, "quiet", false, "no progress bars on stderr")
+	// Every experiment's parameters become flags; one name means one thing.
+	for _, e := range experiment.All() {
+		for _, p := range e.Params {
+			usageOf[p.Name] = append(usageOf[p.Name], fmt.Sprintf("%s (default %s): %s", e.ID, p.Default, p.Usage))
+		}
+	}
+	names := make([]string, 0, len(usageOf))
+	for n := range usageOf {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		params[n] = f.String(n, "", strings.Join(usageOf[n], "; "))
+	}
+	return cmd
+}
