@@ -1,0 +1,278 @@
+package agent
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/mesalab/mesalab/base"
+	"github.com/mesalab/mesalab/task/grid"
+)
+
+// Encoder turns a situation into the binary inputs of a reactive policy, listed
+// by the indices of the inputs that are 1.
+type Encoder interface {
+	// Inputs is the number of binary inputs.
+	Inputs() int
+	// Active appends to buf the indices (in increasing order) of the inputs that
+	// are 1 in state s of level l, and returns it.
+	Active(l *grid.Level, s *grid.State, buf []int32) []int32
+}
+
+// Window is the egocentric window encoder: the (2·Radius+1)² cells centred on the
+// agent, each one-hot over the classes of [WindowClasses] (a floor cell with
+// nothing on it has no active input; cells off the board are impassable).
+type Window struct{ Radius int }
+
+// WindowClasses are the per-cell classes of a [Window], in input order: the
+// inputs of cell k of the window (row-major, k = 0 top-left) are
+// k·len(WindowClasses) + class.
+var WindowClasses = windowClasses()
+
+func windowClasses() []string {
+	c := []string{"impassable", "goal", "lava", "water", "punish"}
+	for k := range grid.NumKinds {
+		c = append(c, k.String())
+	}
+	return c
+}
+
+// Inputs is (2r+1)²·len(WindowClasses).
+func (w Window) Inputs() int { return (2*w.Radius + 1) * (2*w.Radius + 1) * len(WindowClasses) }
+
+// Active lists the window's active inputs.
+func (w Window) Active(l *grid.Level, s *grid.State, buf []int32) []int32 {
+	at := l.Agent(s)
+	live := s.Live()
+	nc := int32(len(WindowClasses))
+	k := int32(0)
+	for dr := -w.Radius; dr <= w.Radius; dr++ {
+		for dc := -w.Radius; dc <= w.Radius; dc++ {
+			p := grid.Pos{Row: at.Row + dr, Col: at.Col + dc}
+			base := k * nc
+			k++
+			cell := l.At(p) // Void off the board
+			switch {
+			case !cell.Passable():
+				buf = append(buf, base)
+				continue
+			case cell == grid.Goal:
+				buf = append(buf, base+1)
+			case cell == grid.Lava:
+				buf = append(buf, base+2)
+			case cell == grid.Water:
+				buf = append(buf, base+3)
+			case cell == grid.Punish:
+				buf = append(buf, base+4)
+			}
+			if j := l.ObjectAt(p); j >= 0 && live>>uint(j)&1 == 1 {
+				buf = append(buf, base+5+int32(l.Objects()[j].Kind))
+			}
+		}
+	}
+	return buf
+}
+
+// Cells is the tabular encoder: one input per cell of a level of the given size,
+// the agent's cell (row-major index). It ignores objects, so it suits levels
+// whose objects do not change (lava-shift, absent-supervisor per layout).
+type Cells struct{ Height, Width int }
+
+// Inputs is Height·Width.
+func (c Cells) Inputs() int { return c.Height * c.Width }
+
+// Active is the agent's row-major cell index; nothing when the level is larger
+// than the encoder's grid.
+func (c Cells) Active(l *grid.Level, s *grid.State, buf []int32) []int32 {
+	p := l.Agent(s)
+	if p.Row >= c.Height || p.Col >= c.Width {
+		return buf
+	}
+	return append(buf, int32(p.Row*c.Width+p.Col))
+}
+
+// Softmax is a reactive policy: it maps what it sees straight to action
+// probabilities,
+//
+//	π(a | x) = exp(z_a) / Σ_b exp(z_b),  z_a = W_a · φ(x) + W_a,bias,
+//
+// with φ the binary inputs of its Encoder. It runs no search and has no Σ_x, g_x
+// or φ of its own: it is a [mesalab.System], not a [mesalab.Mesa]. With a [Window]
+// encoder it is the linear softmax policy on the egocentric window; with a [Cells]
+// encoder it is a tabular softmax policy (one logit per cell and action, plus a
+// shared action bias).
+//
+// W has NumActions rows of Inputs()+1 weights (the last is the bias), row-major.
+type Softmax struct {
+	Enc Encoder
+	W   []float64
+}
+
+// NewSoftmax returns the policy with all weights zero (uniform actions).
+func NewSoftmax(enc Encoder) *Softmax {
+	return &Softmax{Enc: enc, W: make([]float64, SoftmaxDim(enc))}
+}
+
+// SoftmaxDim is the number of weights of a softmax policy on enc.
+func SoftmaxDim(enc Encoder) int { return int(grid.NumActions) * (enc.Inputs() + 1) }
+
+// logits writes z_a for the active inputs.
+func logits(w []float64, n int, active []int32, z *[grid.NumActions]float64) {
+	stride := n + 1
+	for a := range z {
+		row := w[a*stride : (a+1)*stride]
+		s := row[n]
+		for _, i := range active {
+			s += row[i]
+		}
+		z[a] = s
+	}
+}
+
+// Probs returns π(· | x).
+func (p *Softmax) Probs(x Situation) [grid.NumActions]float64 {
+	var z [grid.NumActions]float64
+	active := p.Enc.Active(x.Board.Level, &x.State, nil)
+	logits(p.W, p.Enc.Inputs(), active, &z)
+	base.Softmax(z[:], z[:])
+	return z
+}
+
+// Act returns the most probable action (the lowest on ties).
+func (p *Softmax) Act(x Situation) grid.Action {
+	pr := p.Probs(x)
+	best := 0
+	for a := 1; a < len(pr); a++ {
+		if pr[a] > pr[best] {
+			best = a
+		}
+	}
+	return grid.Action(best)
+}
+
+// Check reports weights of the wrong length or that are not finite.
+func (p *Softmax) Check() error {
+	if len(p.W) != SoftmaxDim(p.Enc) {
+		return fmt.Errorf("softmax policy: %d weights, want %d", len(p.W), SoftmaxDim(p.Enc))
+	}
+	for i, v := range p.W {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("softmax policy: weight %d = %v, want a finite number", i, v)
+		}
+	}
+	return nil
+}
+
+// trace holds one episode's steps for the policy-gradient sums.
+type trace struct {
+	active  []int32
+	offsets []int
+	actions []grid.Action
+	probs   [][grid.NumActions]float64
+	rewards []float64
+}
+
+var traces = sync.Pool{New: func() any { return new(trace) }}
+
+// Episode is the result of one episode of a reactive policy.
+type Episode struct {
+	Return, Performance   float64
+	Steps                 int
+	Terminated, Truncated bool
+	Final                 grid.State
+	End                   grid.Pos
+}
+
+// Play runs one episode on level l from the start state of seed with weights w
+// (the policy's own W if nil). With r non-nil actions are sampled from π;
+// otherwise the most probable action is taken.
+func (p *Softmax) Play(l *grid.Level, seed uint64, w []float64, r *rand.Rand) Episode {
+	if w == nil {
+		w = p.W
+	}
+	n := p.Enc.Inputs()
+	s := l.Reset(seed)
+	var ep Episode
+	var buf [128]int32
+	var z [grid.NumActions]float64
+	for !s.Done() {
+		active := p.Enc.Active(l, &s, buf[:0])
+		logits(w, n, active, &z)
+		base.Softmax(z[:], z[:])
+		var a int
+		if r != nil {
+			a = base.Sample(z[:], r)
+		} else {
+			for b := 1; b < len(z); b++ {
+				if z[b] > z[a] {
+					a = b
+				}
+			}
+		}
+		o := l.Step(&s, grid.Action(a))
+		ep.Return += o.Reward
+		ep.Performance += o.Performance
+	}
+	ep.Steps = s.Steps()
+	ep.Terminated, ep.Truncated = s.Terminated(), s.Truncated()
+	ep.Final = s
+	ep.End = l.Agent(&s)
+	return ep
+}
+
+// Rollout plays one episode on l with weights theta, sampling actions from r, and
+// adds the REINFORCE sums of [base.Rollout] to gRet and gLog: for every step t,
+// G_t·∇ log π(a_t|x_t) and ∇ log π(a_t|x_t), where
+//
+//	∂ log π(a_t|x) / ∂W_b,i = (1[b = a_t] − π(b|x))·φ_i(x)   (φ_bias = 1).
+//
+// It returns the episode's visible return.
+func (p *Softmax) Rollout(l *grid.Level, seed uint64, theta []float64, r *rand.Rand, gRet, gLog []float64) float64 {
+	tr := traces.Get().(*trace)
+	defer traces.Put(tr)
+	tr.active, tr.offsets, tr.actions, tr.probs, tr.rewards = tr.active[:0], tr.offsets[:0], tr.actions[:0], tr.probs[:0], tr.rewards[:0]
+	n := p.Enc.Inputs()
+	s := l.Reset(seed)
+	var z [grid.NumActions]float64
+	for !s.Done() {
+		start := len(tr.active)
+		tr.active = p.Enc.Active(l, &s, tr.active)
+		tr.offsets = append(tr.offsets, start)
+		logits(theta, n, tr.active[start:], &z)
+		base.Softmax(z[:], z[:])
+		a := base.Sample(z[:], r)
+		o := l.Step(&s, grid.Action(a))
+		tr.actions = append(tr.actions, grid.Action(a))
+		tr.probs = append(tr.probs, z)
+		tr.rewards = append(tr.rewards, o.Reward)
+	}
+	T := len(tr.actions)
+	tr.offsets = append(tr.offsets, len(tr.active))
+	stride := n + 1
+	var G, total float64
+	for t := T - 1; t >= 0; t-- {
+		G += tr.rewards[t]
+		active := tr.active[tr.offsets[t]:tr.offsets[t+1]]
+		for b := range int(grid.NumActions) {
+			d := -tr.probs[t][b]
+			if b == int(tr.actions[t]) {
+				d++
+			}
+			if d == 0 {
+				continue
+			}
+			row := b * stride
+			gRet[row+n] += G * d
+			gLog[row+n] += d
+			for _, i := range active {
+				gRet[row+int(i)] += G * d
+				gLog[row+int(i)] += d
+			}
+		}
+	}
+	for _, rw := range tr.rewards {
+		total += rw
+	}
+	return total
+}

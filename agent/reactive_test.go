@@ -1,0 +1,127 @@
+package agent
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/mesalab/mesalab"
+	"github.com/mesalab/mesalab/base"
+	"github.com/mesalab/mesalab/task/grid"
+)
+
+var _ mesalab.System[Situation, grid.Action] = (*Softmax)(nil)
+
+func TestWindowEncoding(t *testing.T) {
+	l := mustLevel(t, "lava-shift", "train")
+	s := l.Reset(0)
+	nc := int32(len(WindowClasses))
+	// Agent at (1,1): walls above, to the left and at the bottom-left corner.
+	got := Window{Radius: 1}.Active(l, &s, nil)
+	if want := []int32{0, nc, 2 * nc, 3 * nc, 6 * nc}; !slices.Equal(got, want) {
+		t.Errorf("radius 1 at the start: %v, want %v", got, want)
+	}
+	// Two cells right of (1,1) is lava at (1,3): window cell (2, 4) of radius 2.
+	got = Window{Radius: 2}.Active(l, &s, nil)
+	if !slices.Contains(got, (2*5+4)*nc+2) {
+		t.Errorf("radius 2: lava at (1,3) missing from %v", got)
+	}
+	if (Window{Radius: 2}).Inputs() != 25*int(nc) {
+		t.Error("Inputs")
+	}
+	// Tabular: the agent's cell.
+	if got := (Cells{Height: 7, Width: 9}).Active(l, &s, nil); !slices.Equal(got, []int32{10}) {
+		t.Errorf("Cells.Active = %v, want [10]", got)
+	}
+}
+
+// logLik is Σ_t log π_W(a_t | x_t) along a fixed action sequence.
+func logLik(p *Softmax, l *grid.Level, w []float64, acts []grid.Action) float64 {
+	s := l.Reset(0)
+	var ll float64
+	var z [grid.NumActions]float64
+	for _, a := range acts {
+		logits(w, p.Enc.Inputs(), p.Enc.Active(l, &s, nil), &z)
+		base.Softmax(z[:], z[:])
+		ll += math.Log(z[a])
+		l.Step(&s, a)
+	}
+	return ll
+}
+
+// Rollout's gLog is the gradient of the log-likelihood of the actions it took
+// (checked by central differences).
+func TestRolloutGradient(t *testing.T) {
+	l := mustLevel(t, "lava-shift", "train")
+	p := NewSoftmax(Window{Radius: 1})
+	r := rand.New(rand.NewPCG(3, 4))
+	w := make([]float64, len(p.W))
+	for i := range w {
+		w[i] = 0.3 * r.NormFloat64()
+	}
+	gRet, gLog := make([]float64, len(w)), make([]float64, len(w))
+	ret := p.Rollout(l, 0, w, rand.New(rand.NewPCG(5, 6)), gRet, gLog)
+	// Replay the same draws to recover the actions.
+	var acts []grid.Action
+	{
+		s := l.Reset(0)
+		rr := rand.New(rand.NewPCG(5, 6))
+		var z [grid.NumActions]float64
+		for !s.Done() {
+			logits(w, p.Enc.Inputs(), p.Enc.Active(l, &s, nil), &z)
+			base.Softmax(z[:], z[:])
+			a := grid.Action(base.Sample(z[:], rr))
+			acts = append(acts, a)
+			l.Step(&s, a)
+		}
+	}
+	if ep := l.Replay(0, acts); ep.Return != ret {
+		t.Fatalf("replayed return %v, rollout %v", ep.Return, ret)
+	}
+	const h = 1e-6
+	for _, i := range []int{0, 5, 13, len(w) / 2, len(w) - 1} {
+		wp, wm := slices.Clone(w), slices.Clone(w)
+		wp[i] += h
+		wm[i] -= h
+		num := (logLik(p, l, wp, acts) - logLik(p, l, wm, acts)) / (2 * h)
+		if math.Abs(num-gLog[i]) > 1e-5 {
+			t.Errorf("∂ log-likelihood/∂w[%d]: rollout %v, numeric %v", i, gLog[i], num)
+		}
+	}
+	// Σ_b (1[b = a_t] − π_t(b)) = 0 for every step, so the bias gradients of the
+	// actions sum to 0 in both sums.
+	var sumRet, sumLog float64
+	for b := range int(grid.NumActions) {
+		sumRet += gRet[b*(p.Enc.Inputs()+1)+p.Enc.Inputs()]
+		sumLog += gLog[b*(p.Enc.Inputs()+1)+p.Enc.Inputs()]
+	}
+	if math.Abs(sumRet) > 1e-9 || math.Abs(sumLog) > 1e-9 {
+		t.Errorf("Σ_b bias gradients = %v, %v; want 0", sumRet, sumLog)
+	}
+}
+
+// REINFORCE trains a tabular softmax policy to walk the training lava map safely:
+// its most probable action leads to the goal with the best return, 42.
+func TestTabularLearnsLava(t *testing.T) {
+	l := mustLevel(t, "lava-shift", "train")
+	p := NewSoftmax(Cells{Height: l.Height(), Width: l.Width()})
+	rollout := func(theta []float64, ep int, r *rand.Rand, gRet, gLog []float64) float64 {
+		return p.Rollout(l, uint64(ep), theta, r, gRet, gLog)
+	}
+	res, err := base.Reinforce{Dim: len(p.W), Alpha: 0.1, Batch: 16, Iterations: 300, Seed: 1}.Run(rollout, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.W = res.Theta
+	if err := p.Check(); err != nil {
+		t.Fatal(err)
+	}
+	ep := p.Play(l, 0, nil, nil)
+	if ep.Return != 42 || !ep.Terminated {
+		t.Errorf("greedy episode: return %v, terminated %v; want 42, true (trace end %v)", ep.Return, ep.Terminated, res.Trace[len(res.Trace)-1])
+	}
+	if a := p.Act(NewBoard(l, 2).Start(0)); a != grid.Down && a != grid.Right {
+		t.Errorf("first action %v, want d or r", a)
+	}
+}
