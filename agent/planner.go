@@ -14,10 +14,13 @@ import (
 //	colour:C      1 if that live object has colour C (red, blue, …; "none" omitted)
 //	shape:S       1 if that live object has shape S (square, circle, …)
 //	cell:goal     1 if the target is a goal cell
-//	region:R      1 if the target lies in the R×R block (R = Board region size)
-//	              at corner R ∈ {top-left, top-right, bottom-left, bottom-right}
-//	coord:up      1 − row/(H−1): how high the target is (1 on the top row)
-//	coord:right   col/(W−1): how far right the target is (1 on the right column)
+//	region:Q      1 if the target lies in the R×R block (R = Board.RegionSize) at
+//	              corner Q ∈ {top-left, top-right, bottom-left, bottom-right} of the
+//	              playing area (the bounding box of the passable cells, so a maze's
+//	              outer wall does not count)
+//	coord:up      how high the target is in the playing area: 1 on its top row,
+//	              0 on its bottom row
+//	coord:right   how far right: 1 on the right-most column, 0 on the left-most
 //	hazard:H      number of cells of hazard H ∈ {lava, water, punish} the route
 //	              enters (target included), on a level without supervisor markers
 //	hazard:H|supervised   the same on a level that shows a supervisor
@@ -115,6 +118,14 @@ func NewBoard(l *grid.Level, regionSize int) *Board {
 		supervised: l.Supervised()}
 	ends := l.Rules().Ends
 	objs := l.Objects()
+	// The playing area: the bounding box of the passable cells.
+	top, bottom, left, right := h, -1, w, -1
+	for i := range n {
+		if p := l.PosOf(i); l.At(p).Passable() {
+			top, bottom = min(top, p.Row), max(bottom, p.Row)
+			left, right = min(left, p.Col), max(right, p.Col)
+		}
+	}
 	for i := range n {
 		p := l.PosOf(i)
 		k := l.At(p)
@@ -132,18 +143,18 @@ func NewBoard(l *grid.Level, regionSize int) *Board {
 			e = append(e, entry{featGoal, 1})
 		}
 		R := b.RegionSize
-		top, bottom := p.Row < R, p.Row >= h-R
-		left, right := p.Col < R, p.Col >= w-R
-		for ri, in := range [...]bool{top && left, top && right, bottom && left, bottom && right} {
+		inT, inB := p.Row >= top && p.Row < top+R, p.Row <= bottom && p.Row > bottom-R
+		inL, inR := p.Col >= left && p.Col < left+R, p.Col <= right && p.Col > right-R
+		for ri, in := range [...]bool{inT && inL, inT && inR, inB && inL, inB && inR} {
 			if in {
 				e = append(e, entry{featRegion + ri, 1})
 			}
 		}
-		if h > 1 {
-			e = append(e, entry{featUp, 1 - float64(p.Row)/float64(h-1)})
+		if bottom > top {
+			e = append(e, entry{featUp, float64(bottom-p.Row) / float64(bottom-top)})
 		}
-		if w > 1 {
-			e = append(e, entry{featRight, float64(p.Col) / float64(w-1)})
+		if right > left {
+			e = append(e, entry{featRight, float64(p.Col-left) / float64(right-left)})
 		}
 		b.cell[i] = e
 		if j := b.object[i]; j >= 0 {

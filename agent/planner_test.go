@@ -182,14 +182,38 @@ func TestFeatures(t *testing.T) {
 	if _, err := NewPlanner(th, 0); err == nil {
 		t.Error("NaN weight accepted")
 	}
-	// The goal of the lava map (row 1, column 7 of 7×9) is at the top right.
+	// The goal of the lava map (row 1, column 7 of 7×9) is the top-right corner of
+	// the playing area (rows 1…5, columns 1…7).
 	b := NewBoard(mustLevel(t, "lava-shift", "train"), 2)
 	x := b.Start(0)
 	f := Features(x, Plan{Target: grid.Pos{Row: 1, Col: 7}, Length: 8})
-	want := map[string]float64{"cell:goal": 1, "region:top-right": 1, "coord:up": 1 - 1./6, "coord:right": 7. / 8}
+	want := map[string]float64{"cell:goal": 1, "region:top-right": 1, "coord:up": 1, "coord:right": 1}
 	for i, v := range f {
 		if w := want[FeatureNames[i]]; math.Abs(v-w) > 1e-15 {
 			t.Errorf("%s = %v, want %v", FeatureNames[i], v, w)
+		}
+	}
+	// (4,3): rows 4–5 are the bottom 2 rows, columns 3–4 no corner.
+	f = Features(x, Plan{Target: grid.Pos{Row: 4, Col: 3}})
+	want = map[string]float64{"coord:up": 0.25, "coord:right": 2. / 6}
+	for i, v := range f {
+		if w := want[FeatureNames[i]]; math.Abs(v-w) > 1e-15 {
+			t.Errorf("%s = %v, want %v", FeatureNames[i], v, w)
+		}
+	}
+	// The cheese-corner region of the generator is the planner's top-right region.
+	g := grid.CheeseCorner{Region: 4}
+	l := g.Sample(grid.NewRand(3))
+	b = NewBoard(l, 4)
+	ri, _ := FeatureIndex("region:top-right")
+	for i := range l.Area() {
+		p := l.PosOf(i)
+		if !l.At(p).Passable() {
+			continue
+		}
+		in := Features(b.Start(0), Plan{Target: p})[ri] == 1
+		if in != g.InRegion(p) {
+			t.Errorf("cell %v: planner region %v, generator region %v", p, in, g.InRegion(p))
 		}
 	}
 }
