@@ -1,0 +1,328 @@
+package experiment
+
+// Shared machinery of the gridworld experiments (red-door, cheese-corner,
+// keys-chests, lava-shift, absent-supervisor): drawing levels, training planners
+// by CMA-ES and reactive policies by REINFORCE, playing them, and the bridge (a)
+// that makes a planner's plan choice comparable with the base objective.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/mesalab/mesalab"
+	"github.com/mesalab/mesalab/agent"
+	"github.com/mesalab/mesalab/base"
+	"github.com/mesalab/mesalab/compare"
+	"github.com/mesalab/mesalab/internal/parallel"
+	"github.com/mesalab/mesalab/task/grid"
+)
+
+// mix is the SplitMix64 finaliser (Steele, Lea & Flood, "Fast splittable
+// pseudorandom number generators", OOPSLA 2014): it turns structured seeds
+// (run seed, split, index) into well-spread generator seeds.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// levelSeed is the generator seed of level i of split (0 train, 1 shift, …) of
+// the run seed.
+func levelSeed(seed uint64, split, i int) uint64 {
+	return mix(mix(mix(seed)^uint64(split)) ^ uint64(i))
+}
+
+// drawBoards draws n levels of dist, level i from grid.NewRand(levelSeed(seed,
+// split, i)), and prepares them for planning with region size region.
+func drawBoards(dist mesalab.Distribution[*grid.Level], seed uint64, split, n, region int) []*agent.Board {
+	boards := make([]*agent.Board, n)
+	parallel.For(n, func(i int) {
+		boards[i] = agent.NewBoard(dist.Sample(grid.NewRand(levelSeed(seed, split, i))), region)
+	})
+	return boards
+}
+
+// activeFeatures lists, in index order, the planner features that are non-zero on
+// some candidate plan at the start of some board: the directions in which the
+// training objective can distinguish goals at all. The base optimizer searches
+// only these (and the length cost); every other weight stays at its initial 0.
+func activeFeatures(boards []*agent.Board) []int {
+	seen := make([]bool, agent.NumFeatures)
+	var p agent.Planner
+	for _, b := range boards {
+		x := b.Start(0)
+		for _, c := range p.Candidates(x) {
+			for i, v := range agent.Features(x, c) {
+				if v != 0 {
+					seen[i] = true
+				}
+			}
+		}
+	}
+	var out []int
+	for i, s := range seen {
+		if s {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// plannerOf maps an optimizer's vector (weights of the active features, then the
+// length cost) to a planner.
+func plannerOf(v []float64, active []int, budget agent.Budget) *agent.Planner {
+	th := make([]float64, agent.NumFeatures)
+	for k, i := range active {
+		th[i] = v[k]
+	}
+	return &agent.Planner{Theta: th, Cost: v[len(active)], Budget: budget}
+}
+
+var workspaces = sync.Pool{New: func() any { return new(agent.Workspace) }}
+
+// meanReturn is the base objective f: the mean visible return of the planner over
+// the boards, summed in board order.
+func meanReturn(p *agent.Planner, boards []*agent.Board) float64 {
+	ws := workspaces.Get().(*agent.Workspace)
+	defer workspaces.Put(ws)
+	var s float64
+	for _, b := range boards {
+		s += p.Play(b, 0, ws, false).Return
+	}
+	return s / float64(len(boards))
+}
+
+// plannerTraining configures the base optimizer of planner agents: CMA-ES (Hansen
+// 2016) over the active goal weights and the length cost, from θ = 0, c = 0.
+type plannerTraining struct {
+	Generations int     // at most this many generations
+	Patience    int     // stop after this many generations without a better best
+	Sigma       float64 // initial step size
+	Budget      agent.Budget
+}
+
+// trainedPlanner is the outcome of training one planner.
+type trainedPlanner struct {
+	Planner *agent.Planner
+	Active  []int
+	Result  base.Result
+}
+
+// train runs the base optimizer on boards and reports each generation to bar.
+func (pt plannerTraining) train(ctx context.Context, boards []*agent.Board, seed uint64, bar Bar) (trainedPlanner, error) {
+	active := activeFeatures(boards)
+	f := func(v []float64) float64 { return meanReturn(plannerOf(v, active, pt.Budget), boards) }
+	best, since := math.Inf(-1), 0
+	observe := func(g base.Generation) bool {
+		bar.Increment()
+		if g.Best > best {
+			best, since = g.Best, 0
+		} else {
+			since++
+		}
+		return ctx.Err() != nil || (pt.Patience > 0 && since >= pt.Patience)
+	}
+	res, err := base.CMAES{Dim: len(active) + 1, Sigma: pt.Sigma, Generations: pt.Generations, Seed: seed}.Run(f, observe)
+	if err != nil {
+		return trainedPlanner{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return trainedPlanner{}, err
+	}
+	return trainedPlanner{Planner: plannerOf(res.Theta, active, pt.Budget), Active: active, Result: res}, nil
+}
+
+// playAll plays the planner once on every board, in parallel, recording actions.
+func playAll(p *agent.Planner, boards []*agent.Board) []agent.Outcome {
+	out := make([]agent.Outcome, len(boards))
+	parallel.For(len(boards), func(i int) {
+		ws := workspaces.Get().(*agent.Workspace)
+		out[i] = p.Play(boards[i], 0, ws, true)
+		workspaces.Put(ws)
+	})
+	return out
+}
+
+// share is the fraction of outcomes for which pred holds.
+func share[T any](xs []T, pred func(i int, x T) bool) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	n := 0
+	for i, x := range xs {
+		if pred(i, x) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(xs))
+}
+
+// means returns the mean visible return and the mean hidden performance.
+func means(outs []agent.Outcome) (ret, perf float64) {
+	for _, o := range outs {
+		ret += o.Return
+		perf += o.Performance
+	}
+	n := float64(max(len(outs), 1))
+	return ret / n, perf / n
+}
+
+// planReturn is u*(x)(o) of bridge (a) for planners: the visible return of
+// executing the action string o from the start of board b's episode and then
+// standing still until the step limit (the step payoffs of the idle steps are
+// added, as in agent.Planner.Play).
+func planReturn(b *agent.Board, o string) float64 {
+	acts, err := grid.ParseActions(o)
+	if err != nil {
+		return math.Inf(-1) // not an output of this task
+	}
+	ep := b.Level.Replay(0, acts)
+	ret := ep.Return
+	if !ep.Final.Done() {
+		ret += float64(b.Level.StepLimit()-ep.Steps) * b.Level.Rules().Step.Reward
+	}
+	return ret
+}
+
+// comparePlanner compares a trained planner's choice of first plan with the base
+// objective through bridge (a): tasks are the boards' start situations (uniform,
+// enumerated), outputs the action strings of the candidate plans Σ_x, and
+// u*(x)(o) = planReturn. Agreement is then the share of levels where the planner's
+// plan is one of the best single plans for the base objective.
+func comparePlanner(p *agent.Planner, name, subject string, boards []*agent.Board) mesalab.Comparison {
+	xs := make([]agent.Situation, len(boards))
+	for i, b := range boards {
+		xs[i] = b.Start(0)
+	}
+	tasks := mesalab.Uniform(name, xs)
+	enum := &agent.Planner{Budget: p.Budget} // Σ_x does not depend on θ
+	d := &mesalab.Decomposition[agent.Situation, string]{
+		Tasks: tasks,
+		Outputs: func(x agent.Situation) []string {
+			cands := enum.Candidates(x)
+			out := make([]string, len(cands))
+			for k, c := range cands {
+				out[k] = enum.Decode(x, c)
+			}
+			return out
+		},
+		Utility: func(x agent.Situation, o string) float64 { return planReturn(x.Board, o) },
+	}
+	c := compare.Mesa[agent.Situation, string, agent.Plan](d, p, compare.Options{}, tasks)[0]
+	c.Subject = subject
+	return c
+}
+
+// incomparableReactive is the comparison of a reactive policy: it has no
+// mesa-objective (no Σ_x, g_x or φ), so no number is defined.
+func incomparableReactive(name, subject string) mesalab.Comparison {
+	return mesalab.Comparison{Distribution: name, Subject: subject, Incomparable: &mesalab.Incomparable{Missing: []string{
+		"mesa-objective: the reactive softmax policy is not a mesa-optimizer (it exposes no Σ_x, g_x or φ); compare its behavioral objective instead",
+	}}}
+}
+
+// reactiveTraining configures REINFORCE (with the leave-one-out baseline and Adam)
+// for a softmax policy: each episode plays a training board chosen uniformly by
+// the episode's own random source, with a fresh start seed.
+type reactiveTraining struct {
+	Iterations int
+	Batch      int
+	Alpha      float64
+}
+
+func (rt reactiveTraining) train(ctx context.Context, enc agent.Encoder, levels []*grid.Level, seed uint64, bar Bar) (*agent.Softmax, base.Result, error) {
+	p := agent.NewSoftmax(enc)
+	rollout := func(theta []float64, ep int, r *rand.Rand, gRet, gLog []float64) float64 {
+		l := levels[r.IntN(len(levels))]
+		return p.Rollout(l, uint64(ep), theta, r, gRet, gLog)
+	}
+	observe := func(base.Generation) bool {
+		bar.Increment()
+		return ctx.Err() != nil
+	}
+	res, err := base.Reinforce{Dim: len(p.W), Alpha: rt.Alpha, Batch: rt.Batch, Iterations: rt.Iterations, Seed: seed}.Run(rollout, observe)
+	if err != nil {
+		return nil, res, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, res, err
+	}
+	p.W = res.Theta
+	return p, res, p.Check()
+}
+
+// playReactive plays the policy on every level: greedily when sample is false,
+// otherwise sampling its actions from the source (seed, level index).
+func playReactive(p *agent.Softmax, levels []*grid.Level, sample bool, seed uint64) []agent.Episode {
+	out := make([]agent.Episode, len(levels))
+	parallel.For(len(levels), func(i int) {
+		var r *rand.Rand
+		if sample {
+			r = rand.New(rand.NewPCG(seed, uint64(i)))
+		}
+		out[i] = p.Play(levels[i], 0, nil, r)
+	})
+	return out
+}
+
+func levelsOf(boards []*agent.Board) []*grid.Level {
+	out := make([]*grid.Level, len(boards))
+	for i, b := range boards {
+		out[i] = b.Level
+	}
+	return out
+}
+
+// weightsOf reports the learned weights of the named features, each divided by
+// the norm of the whole learned vector (θ and c), so that seeds are comparable:
+// g is invariant to a positive rescaling of (θ, c).
+func weightsOf(p *agent.Planner, names ...string) map[string]float64 {
+	norm := p.Cost * p.Cost
+	for _, v := range p.Theta {
+		norm += v * v
+	}
+	norm = math.Sqrt(norm)
+	if norm == 0 {
+		norm = 1
+	}
+	out := map[string]float64{}
+	for _, n := range names {
+		if n == "cost" {
+			out[n] = p.Cost / norm
+			continue
+		}
+		i, err := agent.FeatureIndex(n)
+		if err != nil {
+			panic(err) // names are compile-time constants of the experiments
+		}
+		out[n] = p.Theta[i] / norm
+	}
+	return out
+}
+
+// featureLabel turns "kind:door" into "w_kind_door" for metric names.
+func featureLabel(name string) string {
+	b := []byte("w_" + name)
+	for i, c := range b {
+		if c == ':' || c == '-' || c == '|' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// positiveInt reads a whole-number parameter that must be at least lo.
+func positiveInt(cfg Config, name string, lo, hi int) (int, error) {
+	v, err := cfg.Int(name)
+	if err != nil {
+		return 0, err
+	}
+	if v < lo || v > hi {
+		return 0, &ParamError{Name: name, Value: cfg.Params[name], Want: fmt.Sprintf("a whole number in %d…%d", lo, hi)}
+	}
+	return v, nil
+}
