@@ -463,6 +463,41 @@ func (p *Planner) Objective(x Situation, sigma Plan) float64 {
 // Decode is φ: the plan's action string (u/d/l/r; empty to stand still).
 func (p *Planner) Decode(_ Situation, sigma Plan) string { return grid.FormatActions(sigma.Actions) }
 
+// Best returns the plan Act decodes on x (the first candidate of highest g_x) and
+// false when Σ_x is empty.
+func (p *Planner) Best(x Situation) (Plan, bool) {
+	var best Plan
+	found, bestG := false, math.Inf(-1)
+	for _, c := range p.Candidates(x) {
+		if g := p.Objective(x, c); !found || g > bestG {
+			best, bestG, found = c, g, true
+		}
+	}
+	return best, found
+}
+
+// Explain names the term that contributes most to g_x(σ*) for the best plan σ* on
+// x — the largest positive θ_i·features_i(x, σ*), or "length" when a negative Cost
+// makes −Cost·length(σ*) the largest — with its contribution; "" when no term
+// contributes positively. It says which part of the learned goal a decision
+// pursued.
+func (p *Planner) Explain(x Situation) (string, float64) {
+	best, ok := p.Best(x)
+	if !ok {
+		return "", 0
+	}
+	name, top := "", 0.0
+	for i, f := range Features(x, best) {
+		if c := p.Theta[i] * f; c > top {
+			name, top = FeatureNames[i], c
+		}
+	}
+	if c := -p.Cost * float64(best.Length); c > top {
+		name, top = "length", c
+	}
+	return name, top
+}
+
 // Act returns the action string of the best plan on x.
 func (p *Planner) Act(x Situation) string {
 	var ws Workspace

@@ -111,6 +111,9 @@ func TestActIsArgmaxOfObjective(t *testing.T) {
 			}
 		}
 		got := p.Act(x)
+		if b, ok := p.Best(x); !ok || p.Decode(x, b) != got {
+			t.Fatalf("trial %d: Best decodes to %q, Act %q", trial, p.Decode(x, b), got)
+		}
 		if want := p.Decode(x, cands[best]); got != want {
 			t.Fatalf("trial %d: Act = %q, argmax candidate decodes to %q", trial, got, want)
 		}
@@ -164,6 +167,24 @@ func TestCandidatesLava(t *testing.T) {
 	}
 	if len(routes) != 2 || routes[0].Length != 3 || routes[0].Hazards[2] != 1 || !routes[1].Avoid || routes[1].Length != 9 || routes[1].Hazards[2] != 0 {
 		t.Errorf("routes to the goal: %+v; want the 3-step route through P, then the 9-step route around", routes)
+	}
+}
+
+// Explain names the largest positive contribution to g of the chosen plan.
+func TestExplain(t *testing.T) {
+	b := NewBoard(mustLevel(t, "lava-shift", "train"), 2)
+	p, _ := NewPlanner(theta(map[string]float64{"cell:goal": 10, "region:top-right": 20, "coord:up": 1}), 1)
+	if name, c := p.Explain(b.Start(0)); name != "region:top-right" || c != 20 {
+		t.Errorf("Explain = %q, %v; want region:top-right, 20", name, c)
+	}
+	p, _ = NewPlanner(make([]float64, NumFeatures), 1)
+	if name, c := p.Explain(b.Start(0)); name != "" || c != 0 {
+		t.Errorf("Explain with θ = 0: %q, %v; want nothing", name, c)
+	}
+	// A negative length cost makes the longest route win (from (1,1): (5,7), 10 steps).
+	p, _ = NewPlanner(make([]float64, NumFeatures), -1)
+	if name, c := p.Explain(b.Start(0)); name != "length" || c != 10 {
+		t.Errorf("Explain with c = −1: %q, %v; want length, 10", name, c)
 	}
 }
 

@@ -136,6 +136,25 @@ func (pt plannerTraining) train(ctx context.Context, boards []*agent.Board, seed
 	return trainedPlanner{Planner: plannerOf(res.Theta, active, pt.Budget), Active: active, Result: res}, nil
 }
 
+// explainFailures says, for the boards where failed(i) holds, which part of the
+// learned goal the planner's first decision pursued there (agent.Planner.Explain):
+// the share of all boards explained by each feature, keyed "goal " + feature.
+func explainFailures(p *agent.Planner, boards []*agent.Board, failed func(i int) bool) map[string]float64 {
+	names := make([]string, len(boards))
+	parallel.For(len(boards), func(i int) {
+		if failed(i) {
+			names[i], _ = p.Explain(boards[i].Start(0))
+		}
+	})
+	out := map[string]float64{}
+	for _, n := range names {
+		if n != "" {
+			out["goal "+n] += 1 / float64(len(boards))
+		}
+	}
+	return out
+}
+
 // playAll plays the planner once on every board, in parallel, recording actions.
 func playAll(p *agent.Planner, boards []*agent.Board) []agent.Outcome {
 	out := make([]agent.Outcome, len(boards))
@@ -176,16 +195,29 @@ func means(outs []agent.Outcome) (ret, perf float64) {
 // standing still until the step limit (the step payoffs of the idle steps are
 // added, as in agent.Planner.Play).
 func planReturn(b *agent.Board, o string) float64 {
+	ret, _ := planPayoff(b, o)
+	return ret
+}
+
+// planPerformance is the same for the hidden performance R*.
+func planPerformance(b *agent.Board, o string) float64 {
+	_, perf := planPayoff(b, o)
+	return perf
+}
+
+func planPayoff(b *agent.Board, o string) (ret, perf float64) {
 	acts, err := grid.ParseActions(o)
 	if err != nil {
-		return math.Inf(-1) // not an output of this task
+		return math.Inf(-1), math.Inf(-1) // not an output of this task
 	}
 	ep := b.Level.Replay(0, acts)
-	ret := ep.Return
+	ret, perf = ep.Return, ep.Performance
 	if !ep.Final.Done() {
-		ret += float64(b.Level.StepLimit()-ep.Steps) * b.Level.Rules().Step.Reward
+		idle := float64(b.Level.StepLimit() - ep.Steps)
+		ret += idle * b.Level.Rules().Step.Reward
+		perf += idle * b.Level.Rules().Step.Performance
 	}
-	return ret
+	return ret, perf
 }
 
 // comparePlanner compares a trained planner's choice of first plan with the base
@@ -194,6 +226,12 @@ func planReturn(b *agent.Board, o string) float64 {
 // u*(x)(o) = planReturn. Agreement is then the share of levels where the planner's
 // plan is one of the best single plans for the base objective.
 func comparePlanner(p *agent.Planner, name, subject string, boards []*agent.Board) mesalab.Comparison {
+	return comparePlannerWith(p, name, subject, boards, planReturn)
+}
+
+// comparePlannerWith is comparePlanner with another per-task utility u*(x)(o)
+// (planPerformance compares with the hidden performance R*).
+func comparePlannerWith(p *agent.Planner, name, subject string, boards []*agent.Board, u func(*agent.Board, string) float64) mesalab.Comparison {
 	xs := make([]agent.Situation, len(boards))
 	for i, b := range boards {
 		xs[i] = b.Start(0)
@@ -210,7 +248,7 @@ func comparePlanner(p *agent.Planner, name, subject string, boards []*agent.Boar
 			}
 			return out
 		},
-		Utility: func(x agent.Situation, o string) float64 { return planReturn(x.Board, o) },
+		Utility: func(x agent.Situation, o string) float64 { return u(x.Board, o) },
 	}
 	c := compare.Mesa[agent.Situation, string, agent.Plan](d, p, compare.Options{}, tasks)[0]
 	c.Subject = subject
