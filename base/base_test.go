@@ -307,3 +307,34 @@ func TestSoftmaxAndSample(t *testing.T) {
 		}
 	}
 }
+
+// IPOP restarts: on a constant objective every run stalls after Stall
+// generations without improvement, so with λ₀ = 6 (n = 2) the runs take 6
+// generations each at λ = 6, 12 and 24, and the last run, at λ = 48, uses the
+// remaining 30 − 18 generations: 36 + 72 + 144 + 12·48 = 828 evaluations.
+func TestCMAESRestarts(t *testing.T) {
+	flat := func([]float64) float64 { return 1 }
+	res, err := CMAES{Dim: 2, Sigma: 1, Generations: 30, Restarts: 3, Stall: 5, Seed: 1}.Run(flat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Generations != 30 || res.Evaluations != 828 {
+		t.Errorf("generations %d, evaluations %d; want 30, 828", res.Generations, res.Evaluations)
+	}
+	// A restart escapes a plateau the first run is stuck on: from 0 with σ₀ = 0.1
+	// the step function 1[x₀ > 1] is flat for the first run's samples.
+	step := func(x []float64) float64 {
+		if x[0] > 1 {
+			return 1
+		}
+		return 0
+	}
+	one, _ := CMAES{Dim: 2, Sigma: 0.1, Generations: 3, Seed: 1}.Run(step, nil)
+	many, _ := CMAES{Dim: 2, Sigma: 1, Generations: 200, Restarts: 5, Stall: 10, Seed: 1}.Run(step, nil)
+	if one.Value != 0 || many.Value != 1 {
+		t.Errorf("plateau: one short run %v, with restarts %v; want 0 then 1", one.Value, many.Value)
+	}
+	if _, err := (CMAES{Dim: 2, Sigma: 1, Restarts: -1}).Run(flat, nil); err == nil {
+		t.Error("negative Restarts accepted")
+	}
+}

@@ -97,12 +97,38 @@ func meanReturn(p *agent.Planner, boards []*agent.Board) float64 {
 }
 
 // plannerTraining configures the base optimizer of planner agents: CMA-ES (Hansen
-// 2016) over the active goal weights and the length cost, from θ = 0, c = 0.
+// 2016) with IPOP restarts over the active goal weights and the length cost,
+// from θ = 0 and c = Cost0.
 type plannerTraining struct {
-	Generations int     // at most this many generations
-	Patience    int     // stop after this many generations without a better best
+	Generations int     // at most this many generations in all
+	Stall       int     // restart a run after this many generations without a better best
+	Restarts    int     // at most this many restarts
 	Sigma       float64 // initial step size
-	Budget      agent.Budget
+	Cost0       float64 // initial length cost c (θ starts at 0)
+	// Target stops training once the mean training return reaches it (the most
+	// the planner class can earn on the training boards; +Inf: never).
+	Target float64
+	Budget agent.Budget
+}
+
+// oracleReturn is the mean over boards of the best return of a single plan
+// (planReturn maximised over Σ_x at the start): what a planner that makes one
+// decision per episode can earn at most.
+func oracleReturn(boards []*agent.Board) float64 {
+	best := make([]float64, len(boards))
+	parallel.For(len(boards), func(i int) {
+		var enum agent.Planner
+		x := boards[i].Start(0)
+		best[i] = math.Inf(-1)
+		for _, c := range enum.Candidates(x) {
+			best[i] = math.Max(best[i], planReturn(boards[i], enum.Decode(x, c)))
+		}
+	})
+	var s float64
+	for _, b := range best {
+		s += b
+	}
+	return s / float64(len(boards))
 }
 
 // trainedPlanner is the outcome of training one planner.
@@ -116,17 +142,14 @@ type trainedPlanner struct {
 func (pt plannerTraining) train(ctx context.Context, boards []*agent.Board, seed uint64, bar Bar) (trainedPlanner, error) {
 	active := activeFeatures(boards)
 	f := func(v []float64) float64 { return meanReturn(plannerOf(v, active, pt.Budget), boards) }
-	best, since := math.Inf(-1), 0
 	observe := func(g base.Generation) bool {
 		bar.Increment()
-		if g.Best > best {
-			best, since = g.Best, 0
-		} else {
-			since++
-		}
-		return ctx.Err() != nil || (pt.Patience > 0 && since >= pt.Patience)
+		return ctx.Err() != nil || g.Best >= pt.Target-1e-9
 	}
-	res, err := base.CMAES{Dim: len(active) + 1, Sigma: pt.Sigma, Generations: pt.Generations, Seed: seed}.Run(f, observe)
+	start := make([]float64, len(active)+1)
+	start[len(active)] = pt.Cost0
+	res, err := base.CMAES{Dim: len(active) + 1, Start: start, Sigma: pt.Sigma, Generations: pt.Generations,
+		Restarts: pt.Restarts, Stall: pt.Stall, Seed: seed}.Run(f, observe)
 	if err != nil {
 		return trainedPlanner{}, err
 	}

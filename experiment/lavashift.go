@@ -43,11 +43,11 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		boards[i] = agent.NewBoard(l, 2)
 	}
-	pt := plannerTraining{Generations: gens, Patience: 30, Sigma: 1}
+	pt := plannerTraining{Generations: gens, Stall: 20, Restarts: 4, Sigma: 1, Cost0: 1, Target: oracleReturn(boards[:1])}
 	rt := reactiveTraining{Iterations: iters, Batch: 16, Alpha: 0.1}
 	res := &Result{
 		Experiment: "lava-shift", Seeds: cfg.Seeds, Seed: cfg.Seed,
-		Config: map[string]any{"generations": gens, "iterations": iters, "patience": pt.Patience, "sigma0": pt.Sigma,
+		Config: map[string]any{"generations": gens, "iterations": iters, "stall": pt.Stall, "restarts": pt.Restarts, "cost0": pt.Cost0, "target_return": pt.Target, "sigma0": pt.Sigma,
 			"reinforce_batch": rt.Batch, "adam_step": rt.Alpha, "region_size": 2, "maps": lavaLayouts},
 		Metrics: map[string]float64{},
 	}
