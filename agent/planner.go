@@ -106,6 +106,10 @@ type Board struct {
 	cell       [][]entry // static features of a target cell (goal, region, coordinates)
 	objFeat    [][]entry // features of the object on a cell while it is live
 	supervised bool
+	// The window classes and object indices of the cells, padded by WindowMargin
+	// impassable cells on every side (for the egocentric window).
+	wclass []uint8
+	wobj   []int8
 }
 
 // NewBoard prepares level l for planning; regionSize is R of the region:*
@@ -169,6 +173,19 @@ func NewBoard(l *grid.Level, regionSize int) *Board {
 			f = append(f, entry{featShape + int(o.Shape), 1})
 			b.objFeat[i] = f
 		}
+	}
+	stride := w + 2*WindowMargin
+	b.wclass = make([]uint8, (h+2*WindowMargin)*stride)
+	b.wobj = make([]int8, len(b.wclass))
+	for i := range b.wclass {
+		b.wclass[i] = 1
+		b.wobj[i] = -1
+	}
+	for i := range n {
+		p := l.PosOf(i)
+		j := (p.Row+WindowMargin)*stride + p.Col + WindowMargin
+		b.wclass[j] = cellClass(l.At(p))
+		b.wobj[j] = b.object[i]
 	}
 	return b
 }

@@ -16,8 +16,8 @@ type Encoder interface {
 	// Inputs is the number of binary inputs.
 	Inputs() int
 	// Active appends to buf the indices (in increasing order) of the inputs that
-	// are 1 in state s of level l, and returns it.
-	Active(l *grid.Level, s *grid.State, buf []int32) []int32
+	// are 1 in state s of board b's level, and returns it.
+	Active(b *Board, s *grid.State, buf []int32) []int32
 }
 
 // Window is the egocentric window encoder: the (2·Radius+1)² cells centred on the
@@ -41,30 +41,46 @@ func windowClasses() []string {
 // Inputs is (2r+1)²·len(WindowClasses).
 func (w Window) Inputs() int { return (2*w.Radius + 1) * (2*w.Radius + 1) * len(WindowClasses) }
 
-// Active lists the window's active inputs.
-func (w Window) Active(l *grid.Level, s *grid.State, buf []int32) []int32 {
+// Active lists the window's active inputs. Radii up to [WindowMargin] read the
+// board's padded class map; larger ones fall back to per-cell queries.
+func (w Window) Active(b *Board, s *grid.State, buf []int32) []int32 {
+	l := b.Level
 	at := l.Agent(s)
 	live := s.Live()
 	nc := int32(len(WindowClasses))
+	if w.Radius <= WindowMargin {
+		stride := b.w + 2*WindowMargin
+		k := int32(0)
+		for dr := -w.Radius; dr <= w.Radius; dr++ {
+			row := (at.Row+dr+WindowMargin)*stride + at.Col + WindowMargin
+			for dc := -w.Radius; dc <= w.Radius; dc++ {
+				i := row + dc
+				base := k * nc
+				k++
+				if c := b.wclass[i]; c != 0 {
+					buf = append(buf, base+int32(c)-1)
+					if c == 1 {
+						continue
+					}
+				}
+				if j := b.wobj[i]; j >= 0 && live>>uint(j)&1 == 1 {
+					buf = append(buf, base+5+int32(l.Objects()[j].Kind))
+				}
+			}
+		}
+		return buf
+	}
 	k := int32(0)
 	for dr := -w.Radius; dr <= w.Radius; dr++ {
 		for dc := -w.Radius; dc <= w.Radius; dc++ {
 			p := grid.Pos{Row: at.Row + dr, Col: at.Col + dc}
 			base := k * nc
 			k++
-			cell := l.At(p) // Void off the board
-			switch {
-			case !cell.Passable():
-				buf = append(buf, base)
-				continue
-			case cell == grid.Goal:
-				buf = append(buf, base+1)
-			case cell == grid.Lava:
-				buf = append(buf, base+2)
-			case cell == grid.Water:
-				buf = append(buf, base+3)
-			case cell == grid.Punish:
-				buf = append(buf, base+4)
+			if c := cellClass(l.At(p)); c != 0 { // Void off the board
+				buf = append(buf, base+int32(c)-1)
+				if c == 1 {
+					continue
+				}
 			}
 			if j := l.ObjectAt(p); j >= 0 && live>>uint(j)&1 == 1 {
 				buf = append(buf, base+5+int32(l.Objects()[j].Kind))
@@ -72,6 +88,28 @@ func (w Window) Active(l *grid.Level, s *grid.State, buf []int32) []int32 {
 		}
 	}
 	return buf
+}
+
+// WindowMargin is the largest window radius served from a board's padded class
+// map.
+const WindowMargin = 4
+
+// cellClass is 1 + the window class of a cell kind (impassable, goal, lava,
+// water, punish), or 0 for passable cells of no class.
+func cellClass(k grid.Cell) uint8 {
+	switch {
+	case !k.Passable():
+		return 1
+	case k == grid.Goal:
+		return 2
+	case k == grid.Lava:
+		return 3
+	case k == grid.Water:
+		return 4
+	case k == grid.Punish:
+		return 5
+	}
+	return 0
 }
 
 // Cells is the tabular encoder: one input per cell of a level of the given size,
@@ -84,8 +122,8 @@ func (c Cells) Inputs() int { return c.Height * c.Width }
 
 // Active is the agent's row-major cell index; nothing when the level is larger
 // than the encoder's grid.
-func (c Cells) Active(l *grid.Level, s *grid.State, buf []int32) []int32 {
-	p := l.Agent(s)
+func (c Cells) Active(b *Board, s *grid.State, buf []int32) []int32 {
+	p := b.Level.Agent(s)
 	if p.Row >= c.Height || p.Col >= c.Width {
 		return buf
 	}
@@ -103,7 +141,8 @@ func (c Cells) Active(l *grid.Level, s *grid.State, buf []int32) []int32 {
 // encoder it is a tabular softmax policy (one logit per cell and action, plus a
 // shared action bias).
 //
-// W has NumActions rows of Inputs()+1 weights (the last is the bias), row-major.
+// W is input-major: weight W_a,i is W[i·NumActions + a], and the bias row is
+// i = Inputs(), so the NumActions weights of one input are adjacent.
 type Softmax struct {
 	Enc Encoder
 	W   []float64
@@ -119,21 +158,23 @@ func SoftmaxDim(enc Encoder) int { return int(grid.NumActions) * (enc.Inputs() +
 
 // logits writes z_a for the active inputs.
 func logits(w []float64, n int, active []int32, z *[grid.NumActions]float64) {
-	stride := n + 1
-	for a := range z {
-		row := w[a*stride : (a+1)*stride]
-		s := row[n]
-		for _, i := range active {
-			s += row[i]
-		}
-		z[a] = s
+	const A = int(grid.NumActions)
+	bias := w[n*A : n*A+A]
+	z0, z1, z2, z3 := bias[0], bias[1], bias[2], bias[3]
+	for _, i := range active {
+		r := w[int(i)*A : int(i)*A+A]
+		z0 += r[0]
+		z1 += r[1]
+		z2 += r[2]
+		z3 += r[3]
 	}
+	*z = [grid.NumActions]float64{z0, z1, z2, z3}
 }
 
 // Probs returns π(· | x).
 func (p *Softmax) Probs(x Situation) [grid.NumActions]float64 {
 	var z [grid.NumActions]float64
-	active := p.Enc.Active(x.Board.Level, &x.State, nil)
+	active := p.Enc.Active(x.Board, &x.State, nil)
 	logits(p.W, p.Enc.Inputs(), active, &z)
 	base.Softmax(z[:], z[:])
 	return z
@@ -184,10 +225,11 @@ type Episode struct {
 	End                   grid.Pos
 }
 
-// Play runs one episode on level l from the start state of seed with weights w
+// Play runs one episode on board b from the start state of seed with weights w
 // (the policy's own W if nil). With r non-nil actions are sampled from π;
 // otherwise the most probable action is taken.
-func (p *Softmax) Play(l *grid.Level, seed uint64, w []float64, r *rand.Rand) Episode {
+func (p *Softmax) Play(b *Board, seed uint64, w []float64, r *rand.Rand) Episode {
+	l := b.Level
 	if w == nil {
 		w = p.W
 	}
@@ -197,7 +239,7 @@ func (p *Softmax) Play(l *grid.Level, seed uint64, w []float64, r *rand.Rand) Ep
 	var buf [128]int32
 	var z [grid.NumActions]float64
 	for !s.Done() {
-		active := p.Enc.Active(l, &s, buf[:0])
+		active := p.Enc.Active(b, &s, buf[:0])
 		logits(w, n, active, &z)
 		base.Softmax(z[:], z[:])
 		var a int
@@ -221,14 +263,15 @@ func (p *Softmax) Play(l *grid.Level, seed uint64, w []float64, r *rand.Rand) Ep
 	return ep
 }
 
-// Rollout plays one episode on l with weights theta, sampling actions from r, and
+// Rollout plays one episode on board b with weights theta, sampling actions from r, and
 // adds the REINFORCE sums of [base.Rollout] to gRet and gLog: for every step t,
 // G_t·∇ log π(a_t|x_t) and ∇ log π(a_t|x_t), where
 //
 //	∂ log π(a_t|x) / ∂W_b,i = (1[b = a_t] − π(b|x))·φ_i(x)   (φ_bias = 1).
 //
 // It returns the episode's visible return.
-func (p *Softmax) Rollout(l *grid.Level, seed uint64, theta []float64, r *rand.Rand, gRet, gLog []float64) float64 {
+func (p *Softmax) Rollout(b *Board, seed uint64, theta []float64, r *rand.Rand, gRet, gLog []float64) float64 {
+	l := b.Level
 	tr := traces.Get().(*trace)
 	defer traces.Put(tr)
 	tr.active, tr.offsets, tr.actions, tr.probs, tr.rewards = tr.active[:0], tr.offsets[:0], tr.actions[:0], tr.probs[:0], tr.rewards[:0]
@@ -237,7 +280,7 @@ func (p *Softmax) Rollout(l *grid.Level, seed uint64, theta []float64, r *rand.R
 	var z [grid.NumActions]float64
 	for !s.Done() {
 		start := len(tr.active)
-		tr.active = p.Enc.Active(l, &s, tr.active)
+		tr.active = p.Enc.Active(b, &s, tr.active)
 		tr.offsets = append(tr.offsets, start)
 		logits(theta, n, tr.active[start:], &z)
 		base.Softmax(z[:], z[:])
@@ -249,26 +292,30 @@ func (p *Softmax) Rollout(l *grid.Level, seed uint64, theta []float64, r *rand.R
 	}
 	T := len(tr.actions)
 	tr.offsets = append(tr.offsets, len(tr.active))
-	stride := n + 1
+	const A = int(grid.NumActions)
 	var G, total float64
 	for t := T - 1; t >= 0; t-- {
 		G += tr.rewards[t]
-		active := tr.active[tr.offsets[t]:tr.offsets[t+1]]
-		for b := range int(grid.NumActions) {
-			d := -tr.probs[t][b]
-			if b == int(tr.actions[t]) {
-				d++
-			}
-			if d == 0 {
-				continue
-			}
-			row := b * stride
-			gRet[row+n] += G * d
-			gLog[row+n] += d
-			for _, i := range active {
-				gRet[row+int(i)] += G * d
-				gLog[row+int(i)] += d
-			}
+		var d [A]float64
+		for b := range d {
+			d[b] = -tr.probs[t][b]
+		}
+		d[tr.actions[t]]++
+		gd := [A]float64{G * d[0], G * d[1], G * d[2], G * d[3]}
+		add := func(i int) {
+			r, l := gRet[i*A:i*A+A], gLog[i*A:i*A+A]
+			r[0] += gd[0]
+			r[1] += gd[1]
+			r[2] += gd[2]
+			r[3] += gd[3]
+			l[0] += d[0]
+			l[1] += d[1]
+			l[2] += d[2]
+			l[3] += d[3]
+		}
+		add(n)
+		for _, i := range tr.active[tr.offsets[t]:tr.offsets[t+1]] {
+			add(int(i))
 		}
 	}
 	for _, rw := range tr.rewards {

@@ -15,15 +15,16 @@ var _ mesalab.System[Situation, grid.Action] = (*Softmax)(nil)
 
 func TestWindowEncoding(t *testing.T) {
 	l := mustLevel(t, "lava-shift", "train")
+	b := NewBoard(l, 2)
 	s := l.Reset(0)
 	nc := int32(len(WindowClasses))
 	// Agent at (1,1): walls above, to the left and at the bottom-left corner.
-	got := Window{Radius: 1}.Active(l, &s, nil)
+	got := Window{Radius: 1}.Active(b, &s, nil)
 	if want := []int32{0, nc, 2 * nc, 3 * nc, 6 * nc}; !slices.Equal(got, want) {
 		t.Errorf("radius 1 at the start: %v, want %v", got, want)
 	}
 	// Two cells right of (1,1) is lava at (1,3): window cell (2, 4) of radius 2.
-	got = Window{Radius: 2}.Active(l, &s, nil)
+	got = Window{Radius: 2}.Active(b, &s, nil)
 	if !slices.Contains(got, (2*5+4)*nc+2) {
 		t.Errorf("radius 2: lava at (1,3) missing from %v", got)
 	}
@@ -31,18 +32,72 @@ func TestWindowEncoding(t *testing.T) {
 		t.Error("Inputs")
 	}
 	// Tabular: the agent's cell.
-	if got := (Cells{Height: 7, Width: 9}).Active(l, &s, nil); !slices.Equal(got, []int32{10}) {
+	if got := (Cells{Height: 7, Width: 9}).Active(b, &s, nil); !slices.Equal(got, []int32{10}) {
 		t.Errorf("Cells.Active = %v, want [10]", got)
 	}
 }
 
+// The padded class map (radius ≤ WindowMargin) and the per-cell path agree with
+// a direct reading of the level, on generated levels with objects, in states
+// where some objects are gone.
+func TestWindowMatchesLevel(t *testing.T) {
+	ref := func(l *grid.Level, s *grid.State, r int) []int32 {
+		var out []int32
+		at := l.Agent(s)
+		k := int32(0)
+		nc := int32(len(WindowClasses))
+		for dr := -r; dr <= r; dr++ {
+			for dc := -r; dc <= r; dc++ {
+				p := grid.Pos{Row: at.Row + dr, Col: at.Col + dc}
+				cell := l.At(p)
+				base := k * nc
+				k++
+				for ci, name := range WindowClasses {
+					on := false
+					switch name {
+					case "impassable":
+						on = !cell.Passable()
+					case "goal", "lava", "water", "punish":
+						on = cell.Passable() && cell.String() == name
+					default:
+						j := l.ObjectAt(p)
+						on = cell.Passable() && j >= 0 && s.Live()>>uint(j)&1 == 1 && l.Objects()[j].Kind.String() == name
+					}
+					if on {
+						out = append(out, base+int32(ci))
+					}
+				}
+			}
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for trial := range 200 {
+		l := grid.KeysChests{}.Sample(grid.NewRand(uint64(trial)))
+		if trial%2 == 1 {
+			l = mustLevel(t, "absent-supervisor", "present")
+		}
+		b := NewBoard(l, 2)
+		s := l.Reset(0)
+		for range rng.IntN(40) {
+			l.Step(&s, grid.Action(rng.IntN(4)))
+		}
+		for _, r := range []int{0, 1, 2, WindowMargin, WindowMargin + 2} {
+			if got, want := (Window{Radius: r}).Active(b, &s, nil), ref(l, &s, r); !slices.Equal(got, want) {
+				t.Fatalf("trial %d radius %d: %v, want %v", trial, r, got, want)
+			}
+		}
+	}
+}
+
 // logLik is Σ_t log π_W(a_t | x_t) along a fixed action sequence.
-func logLik(p *Softmax, l *grid.Level, w []float64, acts []grid.Action) float64 {
+func logLik(p *Softmax, b *Board, w []float64, acts []grid.Action) float64 {
+	l := b.Level
 	s := l.Reset(0)
 	var ll float64
 	var z [grid.NumActions]float64
 	for _, a := range acts {
-		logits(w, p.Enc.Inputs(), p.Enc.Active(l, &s, nil), &z)
+		logits(w, p.Enc.Inputs(), p.Enc.Active(b, &s, nil), &z)
 		base.Softmax(z[:], z[:])
 		ll += math.Log(z[a])
 		l.Step(&s, a)
@@ -54,6 +109,7 @@ func logLik(p *Softmax, l *grid.Level, w []float64, acts []grid.Action) float64 
 // (checked by central differences).
 func TestRolloutGradient(t *testing.T) {
 	l := mustLevel(t, "lava-shift", "train")
+	b := NewBoard(l, 2)
 	p := NewSoftmax(Window{Radius: 1})
 	r := rand.New(rand.NewPCG(3, 4))
 	w := make([]float64, len(p.W))
@@ -61,7 +117,7 @@ func TestRolloutGradient(t *testing.T) {
 		w[i] = 0.3 * r.NormFloat64()
 	}
 	gRet, gLog := make([]float64, len(w)), make([]float64, len(w))
-	ret := p.Rollout(l, 0, w, rand.New(rand.NewPCG(5, 6)), gRet, gLog)
+	ret := p.Rollout(b, 0, w, rand.New(rand.NewPCG(5, 6)), gRet, gLog)
 	// Replay the same draws to recover the actions.
 	var acts []grid.Action
 	{
@@ -69,7 +125,7 @@ func TestRolloutGradient(t *testing.T) {
 		rr := rand.New(rand.NewPCG(5, 6))
 		var z [grid.NumActions]float64
 		for !s.Done() {
-			logits(w, p.Enc.Inputs(), p.Enc.Active(l, &s, nil), &z)
+			logits(w, p.Enc.Inputs(), p.Enc.Active(b, &s, nil), &z)
 			base.Softmax(z[:], z[:])
 			a := grid.Action(base.Sample(z[:], rr))
 			acts = append(acts, a)
@@ -84,7 +140,7 @@ func TestRolloutGradient(t *testing.T) {
 		wp, wm := slices.Clone(w), slices.Clone(w)
 		wp[i] += h
 		wm[i] -= h
-		num := (logLik(p, l, wp, acts) - logLik(p, l, wm, acts)) / (2 * h)
+		num := (logLik(p, b, wp, acts) - logLik(p, b, wm, acts)) / (2 * h)
 		if math.Abs(num-gLog[i]) > 1e-5 {
 			t.Errorf("∂ log-likelihood/∂w[%d]: rollout %v, numeric %v", i, gLog[i], num)
 		}
@@ -93,8 +149,8 @@ func TestRolloutGradient(t *testing.T) {
 	// actions sum to 0 in both sums.
 	var sumRet, sumLog float64
 	for b := range int(grid.NumActions) {
-		sumRet += gRet[b*(p.Enc.Inputs()+1)+p.Enc.Inputs()]
-		sumLog += gLog[b*(p.Enc.Inputs()+1)+p.Enc.Inputs()]
+		sumRet += gRet[p.Enc.Inputs()*int(grid.NumActions)+b]
+		sumLog += gLog[p.Enc.Inputs()*int(grid.NumActions)+b]
 	}
 	if math.Abs(sumRet) > 1e-9 || math.Abs(sumLog) > 1e-9 {
 		t.Errorf("Σ_b bias gradients = %v, %v; want 0", sumRet, sumLog)
@@ -105,9 +161,10 @@ func TestRolloutGradient(t *testing.T) {
 // its most probable action leads to the goal with the best return, 42.
 func TestTabularLearnsLava(t *testing.T) {
 	l := mustLevel(t, "lava-shift", "train")
+	b := NewBoard(l, 2)
 	p := NewSoftmax(Cells{Height: l.Height(), Width: l.Width()})
 	rollout := func(theta []float64, ep int, r *rand.Rand, gRet, gLog []float64) float64 {
-		return p.Rollout(l, uint64(ep), theta, r, gRet, gLog)
+		return p.Rollout(b, uint64(ep), theta, r, gRet, gLog)
 	}
 	res, err := base.Reinforce{Dim: len(p.W), Alpha: 0.1, Batch: 16, Iterations: 300, Seed: 1}.Run(rollout, nil)
 	if err != nil {
@@ -117,11 +174,32 @@ func TestTabularLearnsLava(t *testing.T) {
 	if err := p.Check(); err != nil {
 		t.Fatal(err)
 	}
-	ep := p.Play(l, 0, nil, nil)
+	ep := p.Play(b, 0, nil, nil)
 	if ep.Return != 42 || !ep.Terminated {
 		t.Errorf("greedy episode: return %v, terminated %v; want 42, true (trace end %v)", ep.Return, ep.Terminated, res.Trace[len(res.Trace)-1])
 	}
-	if a := p.Act(NewBoard(l, 2).Start(0)); a != grid.Down && a != grid.Right {
+	if a := p.Act(b.Start(0)); a != grid.Down && a != grid.Right {
 		t.Errorf("first action %v, want d or r", a)
 	}
+}
+
+// BenchmarkRolloutCheese measures REINFORCE training throughput: one episode of
+// the radius-2 window policy on a 13 × 13 cheese-corner maze, with the gradient
+// sums (report: episodes/s).
+func BenchmarkRolloutCheese(b *testing.B) {
+	boards := make([]*Board, 16)
+	for i := range boards {
+		boards[i] = NewBoard(grid.CheeseCorner{}.Sample(grid.NewRand(uint64(i))), 5)
+	}
+	p := NewSoftmax(Window{Radius: 2})
+	gRet, gLog := make([]float64, len(p.W)), make([]float64, len(p.W))
+	r := rand.New(rand.NewPCG(1, 1))
+	steps := 0
+	i := 0
+	for b.Loop() {
+		p.Rollout(boards[i%len(boards)], uint64(i), p.W, r, gRet, gLog)
+		i++
+	}
+	_ = steps
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "episodes/s")
 }

@@ -295,11 +295,11 @@ type reactiveTraining struct {
 	Alpha      float64
 }
 
-func (rt reactiveTraining) train(ctx context.Context, enc agent.Encoder, levels []*grid.Level, seed uint64, bar Bar) (*agent.Softmax, base.Result, error) {
+func (rt reactiveTraining) train(ctx context.Context, enc agent.Encoder, boards []*agent.Board, seed uint64, bar Bar) (*agent.Softmax, base.Result, error) {
 	p := agent.NewSoftmax(enc)
 	rollout := func(theta []float64, ep int, r *rand.Rand, gRet, gLog []float64) float64 {
-		l := levels[r.IntN(len(levels))]
-		return p.Rollout(l, uint64(ep), theta, r, gRet, gLog)
+		b := boards[r.IntN(len(boards))]
+		return p.Rollout(b, uint64(ep), theta, r, gRet, gLog)
 	}
 	observe := func(base.Generation) bool {
 		bar.Increment()
@@ -318,14 +318,14 @@ func (rt reactiveTraining) train(ctx context.Context, enc agent.Encoder, levels 
 
 // playReactive plays the policy on every level: greedily when sample is false,
 // otherwise sampling its actions from the source (seed, level index).
-func playReactive(p *agent.Softmax, levels []*grid.Level, sample bool, seed uint64) []agent.Episode {
-	out := make([]agent.Episode, len(levels))
-	parallel.For(len(levels), func(i int) {
+func playReactive(p *agent.Softmax, boards []*agent.Board, sample bool, seed uint64) []agent.Episode {
+	out := make([]agent.Episode, len(boards))
+	parallel.For(len(boards), func(i int) {
 		var r *rand.Rand
 		if sample {
 			r = rand.New(rand.NewPCG(seed, uint64(i)))
 		}
-		out[i] = p.Play(levels[i], 0, nil, r)
+		out[i] = p.Play(boards[i], 0, nil, r)
 	})
 	return out
 }

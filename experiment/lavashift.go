@@ -69,7 +69,7 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		rbar := cfg.Bar(fmt.Sprintf("lava-shift seed %d tabular", seed), iters)
 		tab, _, err := rt.train(ctx, agent.Cells{Height: boards[0].Level.Height(), Width: boards[0].Level.Width()},
-			levelsOf(boards[:1]), mix(seed+1<<32), rbar)
+			boards[:1], mix(seed+1<<32), rbar)
 		rbar.Done()
 		if err != nil {
 			return nil, err
@@ -82,7 +82,7 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 		for i, b := range boards {
 			name := lavaLayouts[i]
 			out := playAll(tp.Planner, boards[i:i+1])[0]
-			ep := tab.Play(b.Level, 0, nil, nil)
+			ep := tab.Play(b, 0, nil, nil)
 			ok, burnt := success(b, out.End, out.Terminated), lava(b, out.End, out.Terminated)
 			tok, tburnt := success(b, ep.End, ep.Terminated), lava(b, ep.End, ep.Terminated)
 			row["return_"+name] = out.Return
