@@ -171,7 +171,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 
 			row := map[string]float64{"seed": float64(seed), "diversity": d, "generations": float64(tp.Result.Generations),
 				"train_success": pTrain.Success, "shift_success": pShift.Success, "proxy_rate": pShift.Proxy,
-				"proxy_eligible": float64(pShift.Eligible),
+				"proxy_eligible":         float64(pShift.Eligible),
 				"reactive_train_success": rTrain.Success, "reactive_shift_success": rShift.Success, "reactive_proxy_rate": rShift.Proxy}
 			w := weightsOf(tp.Planner, weights...)
 			for k, v := range w {
