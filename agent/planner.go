@@ -106,6 +106,7 @@ type Board struct {
 	cell       [][]entry // static features of a target cell (goal, region, coordinates)
 	objFeat    [][]entry // features of the object on a cell while it is live
 	supervised bool
+	hazardous  bool // some cell is a hazard: the hazard-avoiding search can differ
 	// The window classes and object indices of the cells, padded by WindowMargin
 	// impassable cells on every side (for the egocentric window).
 	wclass []uint8
@@ -139,6 +140,7 @@ func NewBoard(l *grid.Level, regionSize int) *Board {
 		for hi, hk := range hazards {
 			if k == hk {
 				b.hazard[i] = int8(hi)
+				b.hazardous = true
 			}
 		}
 		b.object[i] = int8(l.ObjectAt(p))
@@ -346,7 +348,11 @@ func (p *Planner) Decide(x *Situation, ws *Workspace) Choice {
 	ws.grow(n)
 	src := b.Level.Index(b.Level.Agent(&x.State))
 	p.search(b, src, 0, ws)
-	p.search(b, src, 1, ws)
+	variants := 1
+	if b.hazardous {
+		p.search(b, src, 1, ws)
+		variants = 2
+	}
 	live := x.State.Live()
 	sup := 0
 	if b.supervised {
@@ -356,7 +362,7 @@ func (p *Planner) Decide(x *Situation, ws *Workspace) Choice {
 	for i := range n {
 		var static float64
 		scored := false
-		for v := range 2 {
+		for v := range variants {
 			d := ws.dist[v][i]
 			if d < 0 {
 				continue
@@ -424,10 +430,14 @@ func (p *Planner) Candidates(x Situation) []Plan {
 	ws.grow(b.h * b.w)
 	src := b.Level.Index(b.Level.Agent(&x.State))
 	p.search(b, src, 0, &ws)
-	p.search(b, src, 1, &ws)
+	variants := 1
+	if b.hazardous {
+		p.search(b, src, 1, &ws)
+		variants = 2
+	}
 	var out []Plan
 	for i := range b.h * b.w {
-		for v := range 2 {
+		for v := range variants {
 			d := ws.dist[v][i]
 			if d < 0 || (v == 1 && ws.dist[0][i] == d && ws.haz[0][i] == ws.haz[1][i]) {
 				continue

@@ -105,9 +105,10 @@ type plannerTraining struct {
 	Restarts    int     // at most this many restarts
 	Sigma       float64 // initial step size
 	Cost0       float64 // initial length cost c (θ starts at 0)
-	// Target stops training once the mean training return reaches it (the most
-	// the planner class can earn on the training boards; +Inf: never).
-	Target float64
+	// Target stops training once the mean training return reaches it within
+	// TargetTol (Target: the most the planner class can earn on the training
+	// boards; +Inf or 0 with no boards: never).
+	Target, TargetTol float64
 	Budget agent.Budget
 }
 
@@ -144,7 +145,7 @@ func (pt plannerTraining) train(ctx context.Context, boards []*agent.Board, seed
 	f := func(v []float64) float64 { return meanReturn(plannerOf(v, active, pt.Budget), boards) }
 	observe := func(g base.Generation) bool {
 		bar.Increment()
-		return ctx.Err() != nil || g.Best >= pt.Target-1e-9
+		return ctx.Err() != nil || g.Best >= pt.Target-max(pt.TargetTol, 1e-9)
 	}
 	start := make([]float64, len(active)+1)
 	start[len(active)] = pt.Cost0
