@@ -109,7 +109,7 @@ type plannerTraining struct {
 	// TargetTol (Target: the most the planner class can earn on the training
 	// boards; +Inf or 0 with no boards: never).
 	Target, TargetTol float64
-	Budget agent.Budget
+	Budget            agent.Budget
 }
 
 // oracleReturn is the mean over boards of the best return of a single plan
