@@ -164,7 +164,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 				return nil, err
 			}
 			pTrain, _ := plannerCheese(trainGen, tp.Planner, train)
-			pShift, _ := plannerCheese(shiftGen, tp.Planner, shift)
+			pShift, pOuts := plannerCheese(shiftGen, tp.Planner, shift)
 			rTrain := reactiveCheese(trainGen, pol, train, mix(seed+2<<32))
 			rShift := reactiveCheese(shiftGen, pol, shift, mix(seed+3<<32))
 			curve[di] = append(curve[di], cell{pShift, rShift})
@@ -189,8 +189,12 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 			for k, v := range w {
 				ev[featureLabel(k)] = v
 			}
+			proxies := explainFailures(tp.Planner, shift, func(i int) bool {
+				return !(pOuts[i].Terminated && pOuts[i].End == shift[i].Level.Objects()[0].Pos)
+			})
+			proxies["top-right region"] = pShift.ProxyAll
 			if v, ok := judgeShift(proxyShift{Train: cTrain, Shift: cShift, Success: pShift.Success, TrainSuccess: pTrain.Success,
-				Proxies: map[string]float64{"top-right region": pShift.ProxyAll}, Extra: ev}); ok {
+				Proxies: proxies, Extra: ev}); ok {
 				res.Verdicts = append(res.Verdicts, v)
 			}
 			if v, ok := judgeShift(proxyShift{Train: incomparableReactive("train", subject+" reactive"),

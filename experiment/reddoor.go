@@ -97,7 +97,8 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		trainDoor, _, _ := redDoorStats(train, playAll(tp.Planner, train))
-		shiftDoor, shiftRed, shiftNone := redDoorStats(shift, playAll(tp.Planner, shift))
+		shiftOuts := playAll(tp.Planner, shift)
+		shiftDoor, shiftRed, shiftNone := redDoorStats(shift, shiftOuts)
 		w := weightsOf(tp.Planner, weights...)
 		if w["colour:red"] > w["kind:door"] {
 			redWins++
@@ -124,8 +125,13 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 		if v, ok := noDisagreement(cTrain, map[string]any{"train_success": trainDoor}); ok {
 			res.Verdicts = append(res.Verdicts, v)
 		}
+		proxies := explainFailures(tp.Planner, shift, func(i int) bool {
+			d, _, _ := redDoorStats(shift[i:i+1], shiftOuts[i:i+1])
+			return d == 0
+		})
+		proxies["red"] = shiftRed
 		if v, ok := judgeShift(proxyShift{Train: cTrain, Shift: cShift, Success: shiftDoor, TrainSuccess: trainDoor,
-			Proxies: map[string]float64{"red": shiftRed}, Extra: ev}); ok {
+			Proxies: proxies, Extra: ev}); ok {
 			res.Verdicts = append(res.Verdicts, v)
 		}
 	}
