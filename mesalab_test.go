@@ -127,4 +127,13 @@ func TestComparisonJSON(t *testing.T) {
 	if back != c {
 		t.Fatalf("round trip: %+v, want %+v", back, c)
 	}
+	// Unmeasured coverage is null, not a number, and reads back as unknown.
+	c.Coverage = mesalab.CoverageUnknown
+	b, _ = json.Marshal(c)
+	if !strings.Contains(string(b), `"coverage":null`) {
+		t.Fatalf("unknown coverage written as %s", b)
+	}
+	if err := json.Unmarshal(b, &back); err != nil || back != c {
+		t.Fatalf("round trip of unknown coverage: %+v (%v), want %+v", back, err, c)
+	}
 }
