@@ -82,6 +82,9 @@ func TestCheeseCorner(t *testing.T) {
 				t.Fatalf("%+v seed %d: objects %v", g, seed, objs)
 			}
 			cheese := objs[0].Pos
+			if g.InRegion(cheese) != l.InTopRight(cheese, g.Region) {
+				t.Fatalf("InRegion and InTopRight disagree at %v", cheese)
+			}
 			if d := ws.From(l, l.Start(), l.Terminals()).At(cheese); d == Unreachable {
 				t.Fatalf("%+v seed %d: cheese unreachable\n%s", g, seed, l)
 			}

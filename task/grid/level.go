@@ -493,3 +493,10 @@ func (l *Level) Index(p Pos) int { return p.Row*l.w + p.Col }
 
 // PosOf is the inverse of Index.
 func (l *Level) PosOf(i int) Pos { return Pos{Row: i / l.w, Col: i % l.w} }
+
+// InTopRight reports whether p lies in the top-right k × k square of the board
+// inside its outer ring of cells: rows 1…k and columns Width−1−k…Width−2. For a
+// CheeseCorner level of region k this is the training region of the cheese.
+func (l *Level) InTopRight(p Pos, k int) bool {
+	return p.Row >= 1 && p.Row <= k && p.Col >= l.w-1-k && p.Col <= l.w-2
+}
