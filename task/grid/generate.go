@@ -108,10 +108,10 @@ func mazePath(cells []Cell, n int, from, to Pos) []Pos {
 	}
 	src, dst := from.Row*n+from.Col, to.Row*n+to.Col
 	parent[src] = src
-	q := []int{src}
-	for len(q) > 0 && parent[dst] < 0 {
-		c := q[0]
-		q = q[1:]
+	q := make([]int, 1, n*n)
+	q[0] = src
+	for head := 0; head < len(q) && parent[dst] < 0; head++ {
+		c := q[head]
 		for _, d := range [4]int{-n, n, -1, 1} {
 			nb := c + d
 			if nb >= 0 && nb < n*n && cells[nb] == Floor && parent[nb] < 0 {
@@ -304,13 +304,13 @@ func (g RedDoor) Sample(r *rand.Rand) *Level {
 	if start == door {
 		start = floor[len(floor)-1]
 	}
-	onPath := map[Pos]bool{}
+	onPath := make([]bool, n*n)
 	for _, p := range mazePath(cells, n, start, door) {
-		onPath[p] = true
+		onPath[p.Row*n+p.Col] = true
 	}
-	var off []Pos
+	off := make([]Pos, 0, len(floor))
 	for _, p := range floor {
-		if !onPath[p] {
+		if !onPath[p.Row*n+p.Col] {
 			off = append(off, p)
 		}
 	}
