@@ -14,6 +14,9 @@ import (
 // Render.CellPixels is 0.
 const DefaultCellPixels = 24
 
+// MaxPicturePixels bounds the width and the height of a picture in pixels.
+const MaxPicturePixels = 4096
+
 // Render holds the options of a picture of a level.
 type Render struct {
 	// CellPixels is the side of one cell in pixels (0: DefaultCellPixels; at most 256).
@@ -23,14 +26,18 @@ type Render struct {
 	Path []Pos
 }
 
-func (r Render) side() (int, error) {
+func (r Render) side(l *Level) (int, error) {
+	c := r.CellPixels
 	switch {
-	case r.CellPixels == 0:
-		return DefaultCellPixels, nil
-	case r.CellPixels < 4 || r.CellPixels > 256:
-		return 0, fmt.Errorf("grid: cell size %d pixels, want 4…256", r.CellPixels)
+	case c == 0:
+		c = DefaultCellPixels
+	case c < 4 || c > 256:
+		return 0, fmt.Errorf("grid: cell size %d pixels, want 4…256", c)
 	}
-	return r.CellPixels, nil
+	if max(l.w, l.h)*c > MaxPicturePixels {
+		return 0, fmt.Errorf("grid: a %d×%d level at %d pixels per cell exceeds %d pixels a side", l.h, l.w, c, MaxPicturePixels)
+	}
+	return c, nil
 }
 
 // The palette of renderings.
@@ -127,7 +134,7 @@ func (l *Level) markAt(s *State, p Pos) mark {
 // tomatoes in grey), the agent as a black disc, arrows as triangles, and the path
 // as a line through cell centres.
 func (l *Level) Image(s *State, opt Render) (*image.RGBA, error) {
-	c, err := opt.side()
+	c, err := opt.side(l)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +236,7 @@ func (l *Level) PNG(w io.Writer, s *State, opt Render) error {
 // and the kind, colour and shape), the agent as a <circle class="agent">, and the
 // path as a <polyline class="path">.
 func (l *Level) SVG(w io.Writer, s *State, opt Render) error {
-	c, err := opt.side()
+	c, err := opt.side(l)
 	if err != nil {
 		return err
 	}

@@ -129,3 +129,21 @@ func TestASCIIPath(t *testing.T) {
 		t.Errorf("ASCIIPath:\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestPictureBound(t *testing.T) {
+	text := strings.Repeat("#", 64)
+	for range 63 {
+		text += "\n" + strings.Repeat("#", 64)
+	}
+	text = "A" + text[1:]
+	l := MustParse("big", text, Rules{})
+	if err := l.SVG(io.Discard, nil, Render{CellPixels: 64}); err != nil {
+		t.Errorf("64×64 at 64 px rejected: %v", err)
+	}
+	if err := l.SVG(io.Discard, nil, Render{CellPixels: 65}); err == nil || !strings.Contains(err.Error(), "exceeds 4096 pixels") {
+		t.Errorf("64×64 at 65 px: %v", err)
+	}
+	if _, err := l.Image(nil, Render{CellPixels: 65}); err == nil {
+		t.Error("Image: 64×64 at 65 px accepted")
+	}
+}
