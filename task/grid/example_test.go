@@ -98,3 +98,18 @@ func ExampleExport() {
 	// 29 (1,1) 28
 	// V*(start) = 38.8777
 }
+
+// An Observer writes the bit-packed boolean channel stack of a state.
+func ExampleObserver() {
+	l, _ := grid.Make("lava-shift", "train", 0)
+	o := grid.NewObserver(l)
+	obs := make([]uint64, o.Words())
+	s := l.Reset(0)
+	l.Step(&s, grid.Down)
+	o.Observe(&s, obs)
+	fmt.Println(o.Words(), int(grid.NumChannels)) // ⌈32·7·9 / 64⌉ = 32
+	fmt.Println(o.Bit(obs, grid.ChAgent, grid.Pos{Row: 2, Col: 1}), o.Bit(obs, grid.ChLava, grid.Pos{Row: 1, Col: 3}))
+	// Output:
+	// 32 32
+	// true true
+}
