@@ -148,7 +148,9 @@ var CheeseCornerRules = Rules{Touch: [NumKinds]Payoff{Cheese: {10, 10}}, Ends: K
 // is drawn from the shifted distribution. Shifted, the cheese is on a floor cell
 // drawn uniformly from all floor cells but the start, so it lands outside the
 // region with probability 1 − (region floor cells)/(floor cells − 1) on each
-// maze. Every level is solvable: the maze is connected and nothing else ends the
+// maze: 0.77 on average for Size 13 and Region 5, 0.91 for Region 3 (10,000
+// seeds). With Diversity d a training level has its cheese outside the region
+// with probability d times that. Every level is solvable: the maze is connected and nothing else ends the
 // episode.
 //
 // CheeseCorner implements mesalab.Distribution[*Level]; zero Size and Region mean
