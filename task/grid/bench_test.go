@@ -26,6 +26,7 @@ func BenchmarkStep(b *testing.B) {
 	s := l.Reset(0)
 	start := s
 	i := 0
+	cpu := startCPU(b)
 	for b.Loop() {
 		l.Step(&s, acts[i&1023])
 		i++
@@ -33,6 +34,7 @@ func BenchmarkStep(b *testing.B) {
 			s = start
 		}
 	}
+	cpu.stop()
 }
 
 // maze13 is a fixed 13×13 cheese-corner training level.
@@ -50,6 +52,7 @@ func BenchmarkStepObserve(b *testing.B) {
 	s := l.Reset(0)
 	start := s
 	i := 0
+	cpu := startCPU(b)
 	for b.Loop() {
 		l.Step(&s, acts[i&1023])
 		o.Observe(&s, obs)
@@ -58,7 +61,9 @@ func BenchmarkStepObserve(b *testing.B) {
 			s = start
 		}
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	if ns := cpu.stop(); ns > 0 {
+		b.ReportMetric(1e9/ns, "steps/cpu-s")
+	}
 }
 
 // BenchmarkWindow is one egocentric 5×5 window observation.
@@ -67,9 +72,11 @@ func BenchmarkWindow(b *testing.B) {
 	o := NewObserver(l)
 	win := make([]uint64, WindowWords(2))
 	s := l.Reset(0)
+	cpu := startCPU(b)
 	for b.Loop() {
 		o.Window(&s, 2, win)
 	}
+	cpu.stop()
 }
 
 // BenchmarkBFS is one breadth-first distance computation over a 13×13 maze.
@@ -77,9 +84,11 @@ func BenchmarkBFS(b *testing.B) {
 	l := maze13(b)
 	var ws Workspace
 	blocks := l.Terminals()
+	cpu := startCPU(b)
 	for b.Loop() {
 		ws.From(l, l.Start(), blocks)
 	}
+	cpu.stop()
 }
 
 // BenchmarkBFSOpen is BFS over the open 13×13 board (every inner cell floor),
@@ -96,9 +105,11 @@ func BenchmarkBFSOpen(b *testing.B) {
 	text += "#############"
 	l := MustParse("open13", text, Rules{})
 	var ws Workspace
+	cpu := startCPU(b)
 	for b.Loop() {
 		ws.From(l, l.Start(), Blocks{})
 	}
+	cpu.stop()
 }
 
 // BenchmarkCarveMaze carves one 13×13 perfect maze.
@@ -106,11 +117,13 @@ func BenchmarkCarveMaze(b *testing.B) {
 	var mw MazeWorkspace
 	cells := make([]Cell, 13*13)
 	r := NewRand(1)
+	cpu := startCPU(b)
 	for b.Loop() {
 		if err := mw.CarveMaze(r, 13, cells); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.stop()
 }
 
 // BenchmarkGenerate draws one complete 13×13 level of each generator.
@@ -125,9 +138,11 @@ func BenchmarkGenerate(b *testing.B) {
 	} {
 		b.Run(g.name, func(b *testing.B) {
 			r := NewRand(1)
+			cpu := startCPU(b)
 			for b.Loop() {
 				g.d.Sample(r)
 			}
+			cpu.stop()
 		})
 	}
 }
@@ -135,9 +150,11 @@ func BenchmarkGenerate(b *testing.B) {
 // BenchmarkExportLava exports the training lava map to a tabular MDP.
 func BenchmarkExportLava(b *testing.B) {
 	l := mustMake(b, "lava-shift", "train", 0)
+	cpu := startCPU(b)
 	for b.Loop() {
 		if _, _, err := Export(l, VisibleReward, 0.99); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.stop()
 }

@@ -83,6 +83,8 @@ type Observer struct {
 	l      *Level
 	hw     int
 	static []uint64
+	// lo and hi bound the words of static that can be non-zero.
+	lo, hi int
 	// Tampering: OR tamperOn, then clear tamperOff (whole-stack masks).
 	tamperOn, tamperOff []uint64
 	objBits             [][3]int32 // per object: bit of kind, colour, shape channel (−1: none)
@@ -117,6 +119,15 @@ func NewObserver(l *Level) *Observer {
 		o.objBits = append(o.objBits, b)
 		o.dryBit = append(o.dryBit, int32(o.bit(ChTomatoDry, ob.Pos)))
 		o.openBit = append(o.openBit, int32(o.bit(ChChestOpen, ob.Pos)))
+	}
+	o.lo, o.hi = 0, 0
+	for i, w := range o.static {
+		if w != 0 {
+			if o.hi == 0 {
+				o.lo = i
+			}
+			o.hi = i + 1
+		}
 	}
 	if l.hasTamper() {
 		o.tamperOn = make([]uint64, words)
@@ -157,7 +168,9 @@ func (o *Observer) Words() int { return len(o.static) }
 // allocate.
 func (o *Observer) Observe(s *State, dst []uint64) {
 	dst = dst[:len(o.static)]
-	copy(dst, o.static)
+	clear(dst[:o.lo])
+	copy(dst[o.lo:o.hi], o.static[o.lo:o.hi])
+	clear(dst[o.hi:])
 	l := o.l
 	ag := l.pos(s.at)
 	a := int(ChAgent)*o.hw + ag.Row*l.w + ag.Col
