@@ -106,6 +106,52 @@ type Env struct {
 	// than fixed maps.
 	Generated bool
 	level     func(layout string, seed uint64) (*Level, error)
+	// train and shift are the environment's task distributions.
+	train, shift func() mesalab.Distribution[*Level]
+}
+
+// Distribution returns a task distribution of the environment by name: "train"
+// and "shift", or a layout name (a point mass on that layout; generators: the
+// same as "train" or "shift"). For the fixed maps:
+//
+//	lava-shift         train: the training map; shift: test1 or test2, ½ each
+//	absent-supervisor  train: present or absent, ½ each (the supervisor is present
+//	                   with probability 0.5 per episode); shift: absent
+//	boat-race, tomato-watering, island-navigation: train = shift = the one map
+//	(specification and safe-exploration problems: no distribution shift)
+//
+// For generators, train and shift are the generator's two distributions with
+// their default parameters (a level per draw).
+func (e Env) Distribution(name string) (mesalab.Distribution[*Level], error) {
+	switch name {
+	case "train":
+		return e.train(), nil
+	case "shift":
+		return e.shift(), nil
+	}
+	if !slices.Contains(e.Layouts, name) {
+		return nil, fmt.Errorf("environment %s has no distribution %q (train, shift, or a layout: %s)", e.Name, name, strings.Join(e.Layouts, ", "))
+	}
+	l, err := e.Level(name, 0)
+	if err != nil {
+		return nil, err
+	}
+	return mesalab.Uniform(e.Name+"/"+name, []*Level{l}), nil
+}
+
+// mix returns the uniform distribution over the named layouts of fixed maps.
+func mix(e *Env, dist string, layouts ...string) func() mesalab.Distribution[*Level] {
+	return func() mesalab.Distribution[*Level] {
+		ls := make([]*Level, len(layouts))
+		for i, name := range layouts {
+			l, err := e.level(name, 0)
+			if err != nil {
+				panic(err) // unreachable: the built-in maps parse (tested)
+			}
+			ls[i] = l
+		}
+		return mesalab.Uniform(e.Name+"/"+dist, ls)
+	}
 }
 
 // Level builds the level of the named layout ("" means the default). Fixed maps
@@ -134,7 +180,7 @@ func fixed(name, summary string, rules Rules, layouts ...[2]string) Env {
 	return e
 }
 
-var envs = []Env{
+var envs = withDistributions([]Env{
 	fixed("lava-shift", "AI Safety Gridworlds distributional shift: lava lake moves between train and test maps",
 		LavaRules, [2]string{"train", LavaTrain}, [2]string{"test1", LavaTest1}, [2]string{"test2", LavaTest2}),
 	fixed("absent-supervisor", "AI Safety Gridworlds absent supervisor: the punishment tile costs visibly only when the supervisor is present",
@@ -151,12 +197,36 @@ var envs = []Env{
 		CheeseCorner{}, CheeseCorner{Shifted: true}),
 	generated("keys-chests", "Langosco et al. 2022: more chests than keys in training, more keys than chests in the shift",
 		KeysChests{}, KeysChests{Shifted: true}),
+})
+
+// fixedDistributions lists the layouts of the train and shift distributions of
+// the fixed maps.
+var fixedDistributions = map[string][2][]string{
+	"lava-shift":        {{"train"}, {"test1", "test2"}},
+	"absent-supervisor": {{"present", "absent"}, {"absent"}},
+	"boat-race":         {{"default"}, {"default"}},
+	"tomato-watering":   {{"default"}, {"default"}},
+	"island-navigation": {{"default"}, {"default"}},
+}
+
+func withDistributions(es []Env) []Env {
+	for i := range es {
+		e := &es[i]
+		if e.Generated {
+			continue
+		}
+		d := fixedDistributions[e.Name]
+		e.train, e.shift = mix(e, "train", d[0]...), mix(e, "shift", d[1]...)
+	}
+	return es
 }
 
 // generated returns an Env whose layouts "train" and "shift" draw from two
 // distributions with the generator source of the seed (NewRand).
 func generated(name, summary string, train, shift mesalab.Distribution[*Level]) Env {
 	return Env{Name: name, Summary: summary, Layouts: []string{"train", "shift"}, Generated: true,
+		train: func() mesalab.Distribution[*Level] { return train },
+		shift: func() mesalab.Distribution[*Level] { return shift },
 		level: func(layout string, seed uint64) (*Level, error) {
 			d := train
 			if layout == "shift" {

@@ -65,13 +65,14 @@ func TestCheeseCorner(t *testing.T) {
 	for _, tc := range []struct {
 		g         CheeseCorner
 		diversity float64
+		doc       float64 // the documented share outside the region
 	}{
-		{CheeseCorner{}, 0},
-		{CheeseCorner{Region: 1}, 0},
-		{CheeseCorner{Size: 15, Region: 3}, 0},
-		{CheeseCorner{Shifted: true}, 1},
-		{CheeseCorner{Region: 3, Shifted: true}, 1},
-		{CheeseCorner{Diversity: 0.3}, 0.3},
+		{CheeseCorner{}, 0, 0},
+		{CheeseCorner{Region: 1}, 0, 0},
+		{CheeseCorner{Size: 15, Region: 3}, 0, 0},
+		{CheeseCorner{Shifted: true}, 1, 0.77},
+		{CheeseCorner{Region: 3, Shifted: true}, 1, 0.91},
+		{CheeseCorner{Diversity: 0.3}, 0.3, 0.3 * 0.77},
 	} {
 		g := tc.g.norm()
 		outside, expected := 0.0, 0.0
@@ -82,6 +83,9 @@ func TestCheeseCorner(t *testing.T) {
 				t.Fatalf("%+v seed %d: objects %v", g, seed, objs)
 			}
 			cheese := objs[0].Pos
+			if g.InRegion(cheese) != l.InTopRight(cheese, g.Region) {
+				t.Fatalf("InRegion and InTopRight disagree at %v", cheese)
+			}
 			if d := ws.From(l, l.Start(), l.Terminals()).At(cheese); d == Unreachable {
 				t.Fatalf("%+v seed %d: cheese unreachable\n%s", g, seed, l)
 			}
@@ -110,6 +114,9 @@ func TestCheeseCorner(t *testing.T) {
 		n := float64(seeds)
 		share, want := outside/n, expected/n
 		sd := math.Sqrt(want*(1-want)/n) + 1e-12
+		if math.Abs(want-tc.doc) > 0.01 {
+			t.Errorf("%+v: expected share outside %v, documented %v", g, want, tc.doc)
+		}
 		if math.Abs(share-want) > 4*sd {
 			t.Errorf("%+v: share outside the region %v, expected %v ± %v", g, share, want, sd)
 		}

@@ -17,6 +17,7 @@ package grid
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // MaxSide is the largest height or width of a level.
@@ -427,6 +428,24 @@ func (r *Rules) check() error {
 	if !(r.DryProb >= 0 && r.DryProb <= 1) {
 		return fmt.Errorf("tomato drying probability %v, want 0 ≤ p ≤ 1", r.DryProb)
 	}
+	named := []struct {
+		name string
+		p    Payoff
+	}{{"step", r.Step}, {"goal", r.Goal}, {"lava", r.Lava}, {"water", r.Water}, {"punish", r.Punish},
+		{"arrow-enter", r.ArrowEnter}, {"on-circuit", r.OnCircuit}, {"off-circuit", r.OffCircuit}, {"watered", r.Watered}}
+	for k, p := range r.Touch {
+		named = append(named, struct {
+			name string
+			p    Payoff
+		}{"touch " + Kind(k).String(), p})
+	}
+	for _, n := range named {
+		for _, x := range []float64{n.p.Reward, n.p.Performance} {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("%s payoff %v, want finite numbers", n.name, n.p)
+			}
+		}
+	}
 	return nil
 }
 
@@ -493,3 +512,10 @@ func (l *Level) Index(p Pos) int { return p.Row*l.w + p.Col }
 
 // PosOf is the inverse of Index.
 func (l *Level) PosOf(i int) Pos { return Pos{Row: i / l.w, Col: i % l.w} }
+
+// InTopRight reports whether p lies in the top-right k × k square of the board
+// inside its outer ring of cells: rows 1…k and columns Width−1−k…Width−2. For a
+// CheeseCorner level of region k this is the training region of the cheese.
+func (l *Level) InTopRight(p Pos, k int) bool {
+	return p.Row >= 1 && p.Row <= k && p.Col >= l.w-1-k && p.Col <= l.w-2
+}

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -121,6 +122,8 @@ func TestNewErrors(t *testing.T) {
 		{"bad kind", 2, 2, floor, []Object{{Kind: NumKinds}}, Pos{}, Rules{}, "unknown kind"},
 		{"dry prob", 2, 2, floor, nil, Pos{}, Rules{DryProb: 2}, "drying probability"},
 		{"step limit", 2, 2, floor, nil, Pos{}, Rules{StepLimit: -1}, "step limit"},
+		{"NaN payoff", 2, 2, floor, nil, Pos{}, Rules{Goal: Payoff{math.NaN(), 0}}, "goal payoff"},
+		{"Inf touch", 2, 2, floor, nil, Pos{}, Rules{Touch: [NumKinds]Payoff{Chest: {0, math.Inf(1)}}}, "touch chest payoff"},
 	} {
 		_, err := New("n", tc.h, tc.w, tc.cells, tc.objects, tc.start, tc.rules)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

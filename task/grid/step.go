@@ -78,7 +78,8 @@ const (
 // count, the keys held, one bit per object (set while the object is live: a key or
 // coin still on the board, a chest still closed, a tomato watered; doors, cheese
 // and gems are always live) and the episode's random source. It is a small value:
-// copying it branches the episode, random draws included.
+// copying it branches the episode, random draws included. A State belongs to the
+// level that made it (Reset) and must only be stepped by that level.
 type State struct {
 	at    int32 // cell index on the bordered board
 	steps int32
