@@ -30,6 +30,11 @@ type VPlanner struct {
 	theta []float64
 	depth int
 	q     []float64 // Q_θ, flat S·A
+	// The transitions as sparse rows, shared by every copy: row sa holds
+	// entries off[sa] … off[sa+1]−1 of next and prob.
+	off  []int
+	next []int
+	prob []float64
 }
 
 // MaxPlanningSweeps bounds value iteration to convergence (Depth = 0).
@@ -57,7 +62,16 @@ func NewVPlanner(m *mdp.MDP, names []string, phi, theta []float64, depth int) (*
 	if depth < 0 || depth > MaxPlanningSweeps {
 		return nil, fmt.Errorf("vplanner: depth %d, want 0 (to convergence) … %d", depth, MaxPlanningSweeps)
 	}
-	p := &VPlanner{m: m, names: names, phi: phi, depth: depth}
+	p := &VPlanner{m: m, names: names, phi: phi, depth: depth, off: make([]int, m.S*m.A+1)}
+	for sa := range m.S * m.A {
+		for s2, pr := range m.T[sa*m.S : (sa+1)*m.S] {
+			if pr > 0 {
+				p.next = append(p.next, s2)
+				p.prob = append(p.prob, pr)
+			}
+		}
+		p.off[sa+1] = len(p.next)
+	}
 	return p.WithTheta(theta)
 }
 
@@ -102,22 +116,15 @@ func (p *VPlanner) plan() ([]float64, error) {
 			reward[s] += p.theta[k] * p.phi[s*F+k]
 		}
 	}
-	// Expected reward r(s,a) = Σ_s′ T(s,a,s′) θ·φ(s′).
-	r := make([]float64, m.S*m.A)
-	for sa := range r {
-		for s2, pr := range m.T[sa*m.S : (sa+1)*m.S] {
-			r[sa] += pr * reward[s2]
-		}
-	}
+	// Q(s,a) = Σ_s′ T(s,a,s′) (θ·φ(s′) + γ V(s′)).
 	q := make([]float64, m.S*m.A)
 	v := make([]float64, m.S)
 	backup := func() float64 {
 		for sa := range q {
-			x := r[sa]
-			for s2, pr := range m.T[sa*m.S : (sa+1)*m.S] {
-				if pr != 0 {
-					x += m.Gamma * pr * v[s2]
-				}
+			var x float64
+			for k := p.off[sa]; k < p.off[sa+1]; k++ {
+				s2 := p.next[k]
+				x += p.prob[k] * (reward[s2] + m.Gamma*v[s2])
 			}
 			q[sa] = x
 		}

@@ -176,9 +176,10 @@ func (e *megEval) at(beta float64) (loglik, value float64) {
 		e.r[i] = beta * x
 	}
 	e.sv.soft(e.r, e.H, 1, e.q, e.v, e.pi)
+	A := e.sv.A
 	for i, p := range e.rhoPi {
-		if p > 0 {
-			loglik += p * math.Log(e.pi[i])
+		if p > 0 { // log π_β,t(a|s) = Q_t(s,a) − V_t(s), exact where π underflows
+			loglik += p * (e.q[i] - e.v[i/A])
 		}
 	}
 	e.sv.forward(e.pi, e.start, e.H, e.rho, e.buf)

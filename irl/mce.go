@@ -216,8 +216,8 @@ func MaxCausalEnt(m *mdp.MDP, basis Basis, demos []Trajectory, cfg Config) (*Res
 	res.Converged = res.Gradient <= cfg.Tolerance
 
 	for i, c := range counts {
-		if c > 0 {
-			res.LogLikelihood += c * math.Log(res.Soft.Policy[i])
+		if c > 0 { // log π_t(a|s) = Q_t(s,a) − V_t(s)
+			res.LogLikelihood += c * (res.Soft.Q[i] - res.Soft.V[i/A])
 		}
 	}
 	res.Class = sequentialClass(basis, visits, horizon, cfg.Discount)

@@ -154,15 +154,15 @@ func (sv *solver) soft(r []float64, horizon int, discount float64, q, v, pi []fl
 				row[a] = r[sa] + discount*sv.expect(sa, vNext)
 				best = math.Max(best, row[a])
 			}
+			prow := pi[(t*S+s)*A : (t*S+s+1)*A]
 			var z float64
 			for a := range A {
-				z += math.Exp(row[a] - best)
+				prow[a] = math.Exp(row[a] - best)
+				z += prow[a]
 			}
-			lse := best + math.Log(z)
-			v[t*S+s] = lse
-			prow := pi[(t*S+s)*A : (t*S+s+1)*A]
+			v[t*S+s] = best + math.Log(z)
 			for a := range A {
-				prow[a] = math.Exp(row[a] - lse)
+				prow[a] /= z
 			}
 		}
 	}
