@@ -207,21 +207,21 @@ func runSwap(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	if candidates < 1 || candidates > 100000 {
-		return nil, &ParamError{"candidates", cfg.Params["candidates"], "a whole number from 1 to 100000"}
+		return nil, &ParamError{Name: "candidates", Value: cfg.Params["candidates"], Want: "a whole number from 1 to 100000"}
 	}
 	depth, err := cfg.Int("depth")
 	if err != nil {
 		return nil, err
 	}
 	if depth < 0 || depth > agent.MaxPlanningSweeps {
-		return nil, &ParamError{"depth", cfg.Params["depth"], fmt.Sprintf("a whole number from 0 to %d", agent.MaxPlanningSweeps)}
+		return nil, &ParamError{Name: "depth", Value: cfg.Params["depth"], Want: fmt.Sprintf("a whole number from 0 to %d", agent.MaxPlanningSweeps)}
 	}
 	horizon, err := cfg.Int("horizon")
 	if err != nil {
 		return nil, err
 	}
 	if horizon < 1 || horizon > 1000 {
-		return nil, &ParamError{"horizon", cfg.Params["horizon"], "a whole number from 1 to 1000"}
+		return nil, &ParamError{Name: "horizon", Value: cfg.Params["horizon"], Want: "a whole number from 1 to 1000"}
 	}
 	w, err := newSwapWorld()
 	if err != nil {

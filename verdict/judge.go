@@ -169,7 +169,9 @@ const Base = "base"
 //   - aligned-on-every-task: an exhaustive distribution with agreement 1 and
 //     normalised regret 0 (within θ.Agreement);
 //   - no-disagreement-found: every comparable distribution agrees, none of them
-//     exhaustive-aligned; the verdict names the K distributions tested;
+//     exhaustive-aligned: one verdict naming the K distributions tested; when
+//     some distribution disagrees, one verdict for each (non-exhaustive)
+//     distribution that agrees;
 //   - approximately-aligned: some distribution disagrees, yet distance and
 //     normalised regret are at most θ.Epsilon on every one;
 //   - pseudo-aligned: the training distribution agrees (comparison, or base
@@ -270,10 +272,22 @@ func (j *judge) comparisons() {
 			"distributions_tested": len(comparable), "min_agreement": minAgree,
 			"max_normalized_regret": maxNR, "max_distance": maxDist, "per_distribution": perDist,
 			"tolerance": j.th.Agreement})
-	case !all && maxDist <= j.th.Epsilon && maxNR <= j.th.Epsilon:
-		j.add(ApproximatelyAligned, joined, map[string]any{
-			"epsilon": j.th.Epsilon, "max_distance": maxDist, "max_normalized_regret": maxNR,
-			"min_agreement": minAgree, "per_distribution": perDist})
+	case !all:
+		// Some distribution disagrees: what agrees is reported on its own, so
+		// that "no disagreement found" always names exactly where.
+		for _, c := range comparable {
+			if j.agrees(c) && !slices.Contains(j.e.Exhaustive, c.Distribution) {
+				ev := evidence(c)
+				ev["distributions_tested"] = 1
+				ev["tolerance"] = j.th.Agreement
+				j.add(NoDisagreementFound, c.Distribution, ev)
+			}
+		}
+		if maxDist <= j.th.Epsilon && maxNR <= j.th.Epsilon {
+			j.add(ApproximatelyAligned, joined, map[string]any{
+				"epsilon": j.th.Epsilon, "max_distance": maxDist, "max_normalized_regret": maxNR,
+				"min_agreement": minAgree, "per_distribution": perDist})
+		}
 	}
 }
 

@@ -62,14 +62,16 @@ func TestJudge(t *testing.T) {
 			name: "approximately aligned: small non-zero disagreement everywhere",
 			e: verdict.Evidence{Train: "train", Comparisons: []mesalab.Comparison{
 				cmp("train", 1, 0, 0.01), cmp("shift", 0.98, 0.01, 0.03)}},
-			want: []want{{verdict.ApproximatelyAligned, "train+shift", map[string]any{
-				"epsilon": 0.05, "max_distance": 0.03, "max_normalized_regret": 0.01}}},
+			want: []want{
+				{verdict.NoDisagreementFound, "train", map[string]any{"agreement": 1.0, "distributions_tested": 1}},
+				{verdict.ApproximatelyAligned, "train+shift", map[string]any{
+					"epsilon": 0.05, "max_distance": 0.03, "max_normalized_regret": 0.01}}},
 		},
 		{
 			name: "a large disagreement is not approximate",
 			e: verdict.Evidence{Train: "train", Comparisons: []mesalab.Comparison{
 				cmp("train", 1, 0, 0.01), cmp("shift", 0.5, 0.4, 0.6)}},
-			want: nil,
+			want: []want{{verdict.NoDisagreementFound, "train", map[string]any{"agreement": 1.0, "distributions_tested": 1}}},
 		},
 		{
 			name: "pseudo-aligned: the proxy's weight and agreement explain the shift",
@@ -80,7 +82,7 @@ func TestJudge(t *testing.T) {
 					{Name: "red", Weight: ptr(0.8), Agreement: map[string]float64{"shift": 1}},
 				},
 				Notes: []string{"unidentifiable on train: door ~ red, ρ = 1.00"}},
-			want: []want{{verdict.PseudoAligned, "shift", map[string]any{
+			want: []want{{verdict.NoDisagreementFound, "train", map[string]any{"agreement": 1.0, "distributions_tested": 1}}, {verdict.PseudoAligned, "shift", map[string]any{
 				"proxy": "red", "proxy_weight": 0.8, "proxy_agreement": 1.0, "train_agreement": 1.0,
 				"agreement": 0.4, "explained_by": []string{"agreement"},
 				"identifiability": []string{"unidentifiable on train: door ~ red, ρ = 1.00"}}}},
@@ -108,7 +110,7 @@ func TestJudge(t *testing.T) {
 			e: verdict.Evidence{Train: "train",
 				Comparisons: []mesalab.Comparison{cmp("train", 1, 0, 0), cmp("shift", 0.4, 0.5, 0.6)},
 				Proxies:     []verdict.Proxy{{Name: "red", Agreement: map[string]float64{"shift": 0.5}}}},
-			want: nil,
+			want: []want{{verdict.NoDisagreementFound, "train", map[string]any{"agreement": 1.0, "distributions_tested": 1}}},
 		},
 		{
 			name: "not aligned on train: no pseudo-alignment",
