@@ -115,35 +115,53 @@ func MEG(m *mdp.MDP, utility, policy, start []float64, horizon int) (GoalDirecte
 		l, _ := e.at(0)
 		return finish(g, l, 0), nil
 	}
-	// Bracket the root of E_π[U] − E_{π_β}[U] (decreasing in β) and bisect.
+	// Bracket the root of h(β) = sign·(E_π[U] − E_{π_sign·β}[U]), decreasing in
+	// β ≥ 0 with h(0) > 0, then solve h = 0 by the Illinois variant of regula
+	// falsi (superlinear; a step that leaves the bracket falls back to
+	// bisection).
 	sign := 1.0
 	if g.Return < g.Uniform {
 		sign = -1
 	}
+	h := func(b float64) float64 { _, u := e.at(sign * b); return sign * (g.Return - u) }
 	lo, hi := 0.0, 1/scale
+	hlo, hhi := sign*(g.Return-g.Uniform), h(hi)
 	const maxBeta = 1e12
-	for {
-		_, u := e.at(sign * hi)
-		if sign*(g.Return-u) <= 0 || hi*scale > maxBeta {
-			break
-		}
-		lo, hi = hi, 2*hi
+	for hhi > 0 && hi*scale <= maxBeta {
+		lo, hlo = hi, hhi
+		hi *= 2
+		hhi = h(hi)
 	}
+	side := 0
 	for range 200 {
-		mid := (lo + hi) / 2
-		if mid == lo || mid == hi || hi-lo <= 1e-13*hi {
-			break
+		if hhi > 0 || hi-lo <= 1e-13*hi || math.Abs(hlo-hhi) <= 1e-15*scale {
+			break // the root is beyond the bracket, or found to precision
 		}
-		_, u := e.at(sign * mid)
-		if sign*(g.Return-u) > 0 {
-			lo = mid
-		} else {
-			hi = mid
+		mid := hi - hhi*(hi-lo)/(hhi-hlo)
+		if !(mid > lo && mid < hi) {
+			mid = (lo + hi) / 2
+		}
+		hm := h(mid)
+		switch {
+		case hm == 0:
+			lo, hi = mid, mid
+		case hm > 0:
+			lo, hlo = mid, hm
+			if side == -1 {
+				hhi /= 2
+			}
+			side = -1
+		default:
+			hi, hhi = mid, hm
+			if side == 1 {
+				hlo /= 2
+			}
+			side = 1
 		}
 	}
 	beta := sign * (lo + hi) / 2
 	l, _ := e.at(beta)
-	if hi*scale > maxBeta { // the root lies beyond the bracket: compare with the limit
+	if hi*scale > maxBeta && hhi > 0 { // the root lies beyond the bracket: compare with the limit
 		if lim := e.limit(sign); lim > l {
 			return finish(g, lim, math.Inf(int(sign))), nil
 		}
