@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -162,5 +163,32 @@ func TestTD03StateJudged(t *testing.T) {
 	}
 	if !names[verdict.AlignedOnEveryTask] || !names[verdict.PseudoAligned] {
 		t.Errorf("verdicts %v, want aligned-on-every-task (exploring starts) and pseudo-aligned (start-only)", res.Verdicts)
+	}
+}
+
+func TestAnalysisExperimentsBadParams(t *testing.T) {
+	for _, tc := range []struct {
+		id     string
+		params map[string]string
+		want   string
+	}{
+		{"swap", map[string]string{"candidates": "0"}, "parameter candidates"},
+		{"swap", map[string]string{"depth": "-1"}, "parameter depth"},
+		{"swap", map[string]string{"horizon": "x"}, "parameter horizon"},
+		{"robots", map[string]string{"staple-wire-value": "NaN"}, "parameter staple-wire-value"},
+	} {
+		e, err := Lookup(tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := e.Configure(1, 1, tc.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Run(context.Background(), cfg)
+		var pe *ParamError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: error %v, want a ParamError naming %q", tc.id, tc.params, err, tc.want)
+		}
 	}
 }

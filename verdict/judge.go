@@ -247,7 +247,7 @@ func (j *judge) comparisons() {
 			continue
 		}
 		if slices.Contains(j.e.Exhaustive, c.Distribution) {
-			ev := evidence(c)
+			ev := comparisonEvidence(c)
 			ev["exhaustive"] = true
 			j.add(AlignedOnEveryTask, c.Distribution, ev)
 			exhaustiveAligned = true
@@ -277,7 +277,7 @@ func (j *judge) comparisons() {
 		// that "no disagreement found" always names exactly where.
 		for _, c := range comparable {
 			if j.agrees(c) && !slices.Contains(j.e.Exhaustive, c.Distribution) {
-				ev := evidence(c)
+				ev := comparisonEvidence(c)
 				ev["distributions_tested"] = 1
 				ev["tolerance"] = j.th.Agreement
 				j.add(NoDisagreementFound, c.Distribution, ev)
@@ -378,7 +378,7 @@ func (j *judge) pseudoAligned() map[string]bool {
 		p := j.e.Proxies[best]
 		ev := map[string]any{"proxy": p.Name, "explained_by": bestBy}
 		if c, ok := j.comparison(d); ok {
-			for k, v := range evidence(c) {
+			for k, v := range comparisonEvidence(c) {
 				ev[k] = v
 			}
 		}
@@ -474,7 +474,7 @@ func (j *judge) capabilityFailure(pseudo map[string]bool) {
 			ev["goal_directedness"] = "not measured"
 		}
 		if c, ok := j.comparison(d); ok {
-			for k, v := range evidence(c) {
+			for k, v := range comparisonEvidence(c) {
 				ev[k] = v
 			}
 		}
@@ -541,4 +541,14 @@ func (j *judge) suboptimality() {
 			return
 		}
 	}
+}
+
+// comparisonEvidence is the standard evidence of a comparison, with a coverage
+// that was not measured (mesalab.CoverageUnknown) reported as null.
+func comparisonEvidence(c mesalab.Comparison) map[string]any {
+	ev := evidence(c)
+	if c.Coverage == mesalab.CoverageUnknown {
+		ev["coverage"] = nil
+	}
+	return ev
 }

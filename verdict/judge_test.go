@@ -278,3 +278,16 @@ func TestScoreNormalized(t *testing.T) {
 		}
 	}
 }
+
+func TestJudgeUnknownCoverageIsNull(t *testing.T) {
+	c := cmp("train", 1, 0, 0)
+	c.Coverage = mesalab.CoverageUnknown
+	vs := verdict.Judge(verdict.Evidence{Train: "train", Comparisons: []mesalab.Comparison{c, cmp("shift", 0.5, 0.5, 0.5)}})
+	if len(vs) != 1 || vs[0].Name != verdict.NoDisagreementFound || vs[0].Evidence["coverage"] != nil {
+		t.Fatalf("verdicts %v, want coverage null", vs)
+	}
+	b, _ := json.Marshal(vs[0])
+	if !strings.Contains(string(b), `"coverage":null`) {
+		t.Errorf("JSON %s", b)
+	}
+}
