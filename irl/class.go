@@ -25,7 +25,7 @@ const (
 	// PotentialShaping: soft-optimal (maximum causal entropy) sequential behaviour
 	// determines a reward up to potential shaping and S′-redistribution on the
 	// support (Skalse et al., "Invariance in Policy Optimisation and Partial
-	// Identifiability in Reward Learning", ICML 2023, Thm 3.3 for the Boltzmann
+	// Identifiability in Reward Learning", ICML 2023, for the Boltzmann
 	// and MCE policies); see [Class].
 	PotentialShaping Invariance = "potential-shaping"
 )

@@ -14,8 +14,8 @@ type GoalDirectedness struct {
 	// MEG is in nats: how much better the best soft-optimal policy for the
 	// utility predicts the policy's decisions than the uniform policy does.
 	MEG float64
-	// Max is the upper bound Σ_t log|A| = H·log A (MacDermott et al. 2024,
-	// Prop. 3.4); Normalized = MEG / Max ∈ [0, 1] (0 when A = 1).
+	// Max is the upper bound Σ_t log|A| = H·log A (MacDermott et al. 2024);
+	// Normalized = MEG / Max ∈ [0, 1] (0 when A = 1).
 	Max, Normalized float64
 	// Beta is the rationality β* of the best-predicting soft-optimal policy;
 	// +Inf or −Inf for the limits (optimal / anti-optimal policies). β* > 0 means
@@ -46,22 +46,22 @@ func (g GoalDirectedness) MarshalJSON() ([]byte, error) {
 }
 
 // MEG measures the maximum entropy goal-directedness of a policy π towards a
-// utility U on a finite-horizon MDP: Def. 3.2 of MacDermott, Fox, Belardinelli &
-// Everitt, "Measuring Goal-Directedness" (NeurIPS 2024), for the MDP case of their
-// §5, with U = Σ_{t<H} u(S_t, A_t) (undiscounted, as the utility nodes of their
-// causal influence diagram are summed):
+// utility U on a finite-horizon MDP: the known-utility definition of MacDermott,
+// Fox, Belardinelli & Everitt, "Measuring Goal-Directedness" (NeurIPS 2024), in its
+// MDP form, with U = Σ_{t<H} u(S_t, A_t) (undiscounted, as the utility nodes of
+// their causal influence diagram are summed):
 //
 //	MEG_U(π) = max_{π′ ∈ Π^maxent_U} E_π[ Σ_{t<H} ( log π′_t(A_t | S_t) − log(1/|A|) ) ].
 //
 // Π^maxent_U holds, for every attainable expected utility, the policy of maximum
 // causal entropy attaining it; in an MDP these are the soft-optimal policies
-// π_β,t(a|s) ∝ exp(β Q^soft_β,t(s,a)) for β ∈ [−∞, +∞] (their Eq. 3 and Def. 5.2),
-// computed here by [SoftValueIteration] of the reward β·u with γ = 1. The
-// objective is concave in β with derivative E_π[U] − E_{π_β}[U] (the moment
-// matching of their Algorithm 1), so β* is found by bisection on that derivative;
-// the limits β = ±∞ are the maximum-entropy optimal (anti-optimal) policies,
-// computed exactly. Properties (their §3–4): 0 ≤ MEG ≤ H log|A|; MEG = 0 for the
-// uniform policy; MEG is unchanged by U ↦ aU + b, a ≠ 0.
+// π_β,t(a|s) ∝ exp(β Q^soft_β,t(s,a)) for β ∈ [−∞, +∞], computed here by
+// [SoftValueIteration] of the reward β·u with γ = 1. The objective is concave in β
+// with derivative E_π[U] − E_{π_β}[U] (the moment matching the paper's algorithm
+// ascends), so β* is the root of that derivative, found by regula falsi (Illinois)
+// in a bracket; the limits β = ±∞ are the maximum-entropy optimal (anti-optimal)
+// policies, computed exactly. Properties shown in the paper: 0 ≤ MEG ≤ H log|A|;
+// MEG = 0 for the uniform policy; MEG is unchanged by U ↦ aU + b, a ≠ 0.
 //
 // utility is u(s,a), S·A entries (e.g. m.ExpectedReward() or a basis reward θ·φ).
 // The policy is stationary (S·A) or time-indexed (H·S·A); a deterministic system's
@@ -295,7 +295,7 @@ type NamedUtility struct {
 
 // MEGOver measures goal-directedness towards each named utility and returns the
 // measures in order. The MEG of π with respect to the finite hypothesis class is
-// the largest of them (MacDermott et al. 2024, Def. 4.3).
+// the largest of them (the paper's MEG for a class of utilities).
 func MEGOver(m *mdp.MDP, utilities []NamedUtility, policy, start []float64, horizon int) ([]GoalDirectedness, error) {
 	out := make([]GoalDirectedness, len(utilities))
 	for i, nu := range utilities {

@@ -98,7 +98,7 @@ func TestMEGClosedForms(t *testing.T) {
 }
 
 // TestMEGAffineInvariance: MEG_{aU+b}(π) = MEG_U(π) for a ≠ 0 (MacDermott et al.
-// 2024, Prop. 3.5), with β* scaled by 1/a.
+// 2024: translation and scale invariance), with β* scaled by 1/a.
 func TestMEGAffineInvariance(t *testing.T) {
 	m := grid(t, 3, 3, 0.9, nil)
 	u := make([]float64, m.S*m.A)

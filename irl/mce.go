@@ -92,8 +92,8 @@ type Result struct {
 }
 
 // MaxCausalEnt fits a reward r_θ = θ · φ to demonstrations by maximum causal
-// entropy IRL (Ziebart et al. 2010; Ziebart 2010, ch. 6 and 9), in the discounted
-// finite-horizon form of Gleave & Toyer (2022, §3–4). The model of the demonstrator
+// entropy IRL (Ziebart, Bagnell & Dey 2010; Ziebart 2010, PhD thesis), in the
+// discounted finite-horizon form of Gleave & Toyer (2022). The model of the demonstrator
 // is the soft-optimal time-indexed policy π_θ of [SoftValueIteration] over the
 // demonstrations' common horizon H; θ maximises the discounted log-likelihood
 //

@@ -40,7 +40,7 @@ import (
 const MaxHorizon = 1 << 16
 
 // Soft is the result of finite-horizon soft value iteration for a reward r(s,a)
-// over H steps with discount γ (Ziebart 2010, Alg. 9.1; Gleave & Toyer 2022, §3):
+// over H steps with discount γ (Ziebart 2010; Gleave & Toyer 2022):
 //
 //	V_H(s)    = 0
 //	Q_t(s,a)  = r(s,a) + γ Σ_s′ T(s,a,s′) V_{t+1}(s′)
