@@ -130,3 +130,39 @@ func TestVPlannerErrors(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVPlannerPlan13x13 plans to convergence (γ = 0.9) on a 13×13 open
+// gridworld with five actions: one WithTheta, the work of every swap.
+func BenchmarkVPlannerPlan13x13(b *testing.B) {
+	const w, S, A = 13, 169, 5
+	T := make([]float64, S*A*S)
+	moves := [5][2]int{{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}}
+	for s := range S {
+		for a, mv := range moves {
+			r, c := s/w+mv[0], s%w+mv[1]
+			if r < 0 || r >= w || c < 0 || c >= w {
+				r, c = s/w, s%w
+			}
+			T[(s*A+a)*S+r*w+c] = 1
+		}
+	}
+	start := make([]float64, S)
+	start[0] = 1
+	m, err := mdp.New(S, A, T, make([]float64, len(T)), 0.9, start)
+	if err != nil {
+		b.Fatal(err)
+	}
+	phi := make([]float64, S*2)
+	phi[(S-1)*2] = 1
+	phi[(S/2)*2+1] = 1
+	p, err := agent.NewVPlanner(m, []string{"goal", "lava"}, phi, []float64{1, -1}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.WithTheta([]float64{1, -1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
