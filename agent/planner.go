@@ -106,11 +106,8 @@ type Board struct {
 	cell       [][]entry // static features of a target cell (goal, region, coordinates)
 	objFeat    [][]entry // features of the object on a cell while it is live
 	supervised bool
-	hazardous  bool // some cell is a hazard: the hazard-avoiding search can differ
-	// The window classes and object indices of the cells, padded by WindowMargin
-	// impassable cells on every side (for the egocentric window).
-	wclass []uint8
-	wobj   []int8
+	hazardous  bool           // some cell is a hazard: the hazard-avoiding search can differ
+	observer   *grid.Observer // observations for reactive policies
 }
 
 // NewBoard prepares level l for planning; regionSize is R of the region:*
@@ -176,19 +173,7 @@ func NewBoard(l *grid.Level, regionSize int) *Board {
 			b.objFeat[i] = f
 		}
 	}
-	stride := w + 2*WindowMargin
-	b.wclass = make([]uint8, (h+2*WindowMargin)*stride)
-	b.wobj = make([]int8, len(b.wclass))
-	for i := range b.wclass {
-		b.wclass[i] = 1
-		b.wobj[i] = -1
-	}
-	for i := range n {
-		p := l.PosOf(i)
-		j := (p.Row+WindowMargin)*stride + p.Col + WindowMargin
-		b.wclass[j] = cellClass(l.At(p))
-		b.wobj[j] = b.object[i]
-	}
+	b.observer = grid.NewObserver(l)
 	return b
 }
 

@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"sync"
 
@@ -20,114 +21,51 @@ type Encoder interface {
 	Active(b *Board, s *grid.State, buf []int32) []int32
 }
 
-// Window is the egocentric window encoder: the (2·Radius+1)² cells centred on the
-// agent, each one-hot over the classes of [WindowClasses] (a floor cell with
-// nothing on it has no active input; cells off the board are impassable).
+// Window is the egocentric window encoder: the engine's egocentric observation
+// (grid.Observer.Window) of the (2·Radius+1)² cells centred on the agent, one
+// binary input per (channel, cell) in the engine's bit order — input
+// c·(2r+1)² + cell for channel c of grid's NumChannels (terrain, live objects by
+// kind, colour and shape, the agent, a key held, the supervisor markers); cells off
+// the board show as walls.
 type Window struct{ Radius int }
 
-// WindowClasses are the per-cell classes of a [Window], in input order: the
-// inputs of cell k of the window (row-major, k = 0 top-left) are
-// k·len(WindowClasses) + class.
-var WindowClasses = windowClasses()
+// Inputs is NumChannels·(2r+1)².
+func (w Window) Inputs() int { return int(grid.NumChannels) * (2*w.Radius + 1) * (2*w.Radius + 1) }
 
-func windowClasses() []string {
-	c := []string{"impassable", "goal", "lava", "water", "punish"}
-	for k := range grid.NumKinds {
-		c = append(c, k.String())
-	}
-	return c
-}
-
-// Inputs is (2r+1)²·len(WindowClasses).
-func (w Window) Inputs() int { return (2*w.Radius + 1) * (2*w.Radius + 1) * len(WindowClasses) }
-
-// Active lists the window's active inputs. Radii up to [WindowMargin] read the
-// board's padded class map; larger ones fall back to per-cell queries.
+// Active lists the set bits of the window.
 func (w Window) Active(b *Board, s *grid.State, buf []int32) []int32 {
-	l := b.Level
-	at := l.Agent(s)
-	live := s.Live()
-	nc := int32(len(WindowClasses))
-	if w.Radius <= WindowMargin {
-		stride := b.w + 2*WindowMargin
-		k := int32(0)
-		for dr := -w.Radius; dr <= w.Radius; dr++ {
-			row := (at.Row+dr+WindowMargin)*stride + at.Col + WindowMargin
-			for dc := -w.Radius; dc <= w.Radius; dc++ {
-				i := row + dc
-				base := k * nc
-				k++
-				if c := b.wclass[i]; c != 0 {
-					buf = append(buf, base+int32(c)-1)
-					if c == 1 {
-						continue
-					}
-				}
-				if j := b.wobj[i]; j >= 0 && live>>uint(j)&1 == 1 {
-					buf = append(buf, base+5+int32(l.Objects()[j].Kind))
-				}
-			}
-		}
-		return buf
+	var stack [64]uint64
+	words := stack[:]
+	if n := grid.WindowWords(w.Radius); n > len(stack) {
+		words = make([]uint64, n)
 	}
-	k := int32(0)
-	for dr := -w.Radius; dr <= w.Radius; dr++ {
-		for dc := -w.Radius; dc <= w.Radius; dc++ {
-			p := grid.Pos{Row: at.Row + dr, Col: at.Col + dc}
-			base := k * nc
-			k++
-			if c := cellClass(l.At(p)); c != 0 { // Void off the board
-				buf = append(buf, base+int32(c)-1)
-				if c == 1 {
-					continue
-				}
-			}
-			if j := l.ObjectAt(p); j >= 0 && live>>uint(j)&1 == 1 {
-				buf = append(buf, base+5+int32(l.Objects()[j].Kind))
-			}
+	words = words[:grid.WindowWords(w.Radius)]
+	b.observer.Window(s, w.Radius, words)
+	for k, x := range words {
+		for x != 0 {
+			buf = append(buf, int32(k*64+bits.TrailingZeros64(x)))
+			x &= x - 1
 		}
 	}
 	return buf
 }
 
-// WindowMargin is the largest window radius served from a board's padded class
-// map.
-const WindowMargin = 4
+// StateIDs is the tabular encoder: one input per compact state ID of the engine
+// (grid.Level.StateID: the agent's cell and the state of the changeable objects),
+// for IDs below N. IDs mean the same cell on levels of the same size and object
+// layout, such as the three lava-shift maps.
+type StateIDs struct{ N int }
 
-// cellClass is 1 + the window class of a cell kind (impassable, goal, lava,
-// water, punish), or 0 for passable cells of no class.
-func cellClass(k grid.Cell) uint8 {
-	switch {
-	case !k.Passable():
-		return 1
-	case k == grid.Goal:
-		return 2
-	case k == grid.Lava:
-		return 3
-	case k == grid.Water:
-		return 4
-	case k == grid.Punish:
-		return 5
-	}
-	return 0
-}
+// Inputs is N.
+func (c StateIDs) Inputs() int { return c.N }
 
-// Cells is the tabular encoder: one input per cell of a level of the given size,
-// the agent's cell (row-major index). It ignores objects, so it suits levels
-// whose objects do not change (lava-shift, absent-supervisor per layout).
-type Cells struct{ Height, Width int }
-
-// Inputs is Height·Width.
-func (c Cells) Inputs() int { return c.Height * c.Width }
-
-// Active is the agent's row-major cell index; nothing when the level is larger
-// than the encoder's grid.
-func (c Cells) Active(b *Board, s *grid.State, buf []int32) []int32 {
-	p := b.Level.Agent(s)
-	if p.Row >= c.Height || p.Col >= c.Width {
+// Active is the state's ID; nothing when the ID is N or more.
+func (c StateIDs) Active(b *Board, s *grid.State, buf []int32) []int32 {
+	id := b.Level.StateID(s)
+	if id >= uint64(c.N) {
 		return buf
 	}
-	return append(buf, int32(p.Row*c.Width+p.Col))
+	return append(buf, int32(id))
 }
 
 // Softmax is a reactive policy: it maps what it sees straight to action
@@ -137,9 +75,9 @@ func (c Cells) Active(b *Board, s *grid.State, buf []int32) []int32 {
 //
 // with φ the binary inputs of its Encoder. It runs no search and has no Σ_x, g_x
 // or φ of its own: it is a [mesalab.System], not a [mesalab.Mesa]. With a [Window]
-// encoder it is the linear softmax policy on the egocentric window; with a [Cells]
-// encoder it is a tabular softmax policy (one logit per cell and action, plus a
-// shared action bias).
+// encoder it is the linear softmax policy on the egocentric window; with a
+// [StateIDs] encoder it is a tabular softmax policy (one logit per state and
+// action, plus a shared action bias).
 //
 // W is input-major: weight W_a,i is W[i·NumActions + a], and the bias row is
 // i = Inputs(), so the NumActions weights of one input are adjacent.

@@ -17,73 +17,59 @@ func TestWindowEncoding(t *testing.T) {
 	l := mustLevel(t, "lava-shift", "train")
 	b := NewBoard(l, 2)
 	s := l.Reset(0)
-	nc := int32(len(WindowClasses))
-	// Agent at (1,1): walls above, to the left and at the bottom-left corner.
+	const area = 9 // radius 1
+	bit := func(c grid.Channel, cell int) int32 { return int32(int(c)*area + cell) }
+	// Agent at (1,1): walls above, to the left and at the bottom-left corner; the
+	// agent itself at the centre (cell 4).
 	got := Window{Radius: 1}.Active(b, &s, nil)
-	if want := []int32{0, nc, 2 * nc, 3 * nc, 6 * nc}; !slices.Equal(got, want) {
+	want := []int32{bit(grid.ChAgent, 4), bit(grid.ChWall, 0), bit(grid.ChWall, 1), bit(grid.ChWall, 2),
+		bit(grid.ChWall, 3), bit(grid.ChWall, 6)}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
 		t.Errorf("radius 1 at the start: %v, want %v", got, want)
 	}
 	// Two cells right of (1,1) is lava at (1,3): window cell (2, 4) of radius 2.
 	got = Window{Radius: 2}.Active(b, &s, nil)
-	if !slices.Contains(got, (2*5+4)*nc+2) {
+	if !slices.Contains(got, int32(int(grid.ChLava)*25+2*5+4)) {
 		t.Errorf("radius 2: lava at (1,3) missing from %v", got)
 	}
-	if (Window{Radius: 2}).Inputs() != 25*int(nc) {
+	if (Window{Radius: 2}).Inputs() != 25*int(grid.NumChannels) {
 		t.Error("Inputs")
 	}
 	// Tabular: the agent's cell.
-	if got := (Cells{Height: 7, Width: 9}).Active(b, &s, nil); !slices.Equal(got, []int32{10}) {
-		t.Errorf("Cells.Active = %v, want [10]", got)
+	if got := (StateIDs{N: 63}).Active(b, &s, nil); !slices.Equal(got, []int32{10}) {
+		t.Errorf("StateIDs.Active = %v, want [10]", got)
+	}
+	if got := (StateIDs{N: 5}).Active(b, &s, nil); len(got) != 0 {
+		t.Errorf("StateIDs beyond N: %v, want none", got)
 	}
 }
 
-// The padded class map (radius ≤ WindowMargin) and the per-cell path agree with
-// a direct reading of the level, on generated levels with objects, in states
-// where some objects are gone.
-func TestWindowMatchesLevel(t *testing.T) {
-	ref := func(l *grid.Level, s *grid.State, r int) []int32 {
-		var out []int32
-		at := l.Agent(s)
-		k := int32(0)
-		nc := int32(len(WindowClasses))
-		for dr := -r; dr <= r; dr++ {
-			for dc := -r; dc <= r; dc++ {
-				p := grid.Pos{Row: at.Row + dr, Col: at.Col + dc}
-				cell := l.At(p)
-				base := k * nc
-				k++
-				for ci, name := range WindowClasses {
-					on := false
-					switch name {
-					case "impassable":
-						on = !cell.Passable()
-					case "goal", "lava", "water", "punish":
-						on = cell.Passable() && cell.String() == name
-					default:
-						j := l.ObjectAt(p)
-						on = cell.Passable() && j >= 0 && s.Live()>>uint(j)&1 == 1 && l.Objects()[j].Kind.String() == name
-					}
-					if on {
-						out = append(out, base+int32(ci))
-					}
-				}
-			}
-		}
-		return out
-	}
+// The window's active inputs are exactly the set bits of the engine's window, at
+// every radius, on levels with objects, in states where some objects are gone.
+func TestWindowMatchesEngine(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	for trial := range 200 {
+	for trial := range 100 {
 		l := grid.KeysChests{}.Sample(grid.NewRand(uint64(trial)))
 		if trial%2 == 1 {
 			l = mustLevel(t, "absent-supervisor", "present")
 		}
 		b := NewBoard(l, 2)
+		obs := grid.NewObserver(l)
 		s := l.Reset(0)
 		for range rng.IntN(40) {
 			l.Step(&s, grid.Action(rng.IntN(4)))
 		}
-		for _, r := range []int{0, 1, 2, WindowMargin, WindowMargin + 2} {
-			if got, want := (Window{Radius: r}).Active(b, &s, nil), ref(l, &s, r); !slices.Equal(got, want) {
+		for _, r := range []int{0, 1, 2, 5} {
+			w := make([]uint64, grid.WindowWords(r))
+			obs.Window(&s, r, w)
+			var want []int32
+			for k := range (Window{Radius: r}).Inputs() {
+				if w[k/64]>>(k%64)&1 == 1 {
+					want = append(want, int32(k))
+				}
+			}
+			if got := (Window{Radius: r}).Active(b, &s, nil); !slices.Equal(got, want) {
 				t.Fatalf("trial %d radius %d: %v, want %v", trial, r, got, want)
 			}
 		}
@@ -162,7 +148,8 @@ func TestRolloutGradient(t *testing.T) {
 func TestTabularLearnsLava(t *testing.T) {
 	l := mustLevel(t, "lava-shift", "train")
 	b := NewBoard(l, 2)
-	p := NewSoftmax(Cells{Height: l.Height(), Width: l.Width()})
+	n, _ := l.StateIDs()
+	p := NewSoftmax(StateIDs{N: int(n)})
 	rollout := func(theta []float64, ep int, r *rand.Rand, gRet, gLog []float64) float64 {
 		return p.Rollout(b, uint64(ep), theta, r, gRet, gLog)
 	}

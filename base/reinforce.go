@@ -120,7 +120,9 @@ func policyGradient(rets []float64, total float64, gRet, gLog [][]float64, grad 
 func Softmax(z, p []float64) []float64 {
 	hi := math.Inf(-1)
 	for _, v := range z {
-		hi = math.Max(hi, v)
+		if v > hi {
+			hi = v
+		}
 	}
 	var s float64
 	for k, v := range z {

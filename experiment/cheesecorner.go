@@ -21,7 +21,7 @@ func init() {
 			{Name: "size", Default: "13", Usage: "maze side (odd)"},
 			{Name: "region", Default: "5", Usage: "side of the top-right cheese region (also the planner's region features)"},
 			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
-			{Name: "iterations", Default: "2000", Usage: "REINFORCE iterations (32 episodes each) for each reactive policy"},
+			{Name: "iterations", Default: "1500", Usage: "REINFORCE iterations (32 episodes each) for each reactive policy"},
 		},
 		DefaultSeeds: 10,
 		Run:          runCheeseCorner,

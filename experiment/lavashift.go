@@ -43,6 +43,11 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		boards[i] = agent.NewBoard(l, 2)
 	}
+	nid, ok := boards[0].Level.StateIDs()
+	if !ok || nid > 1<<20 {
+		return nil, fmt.Errorf("lava-shift: %d state IDs, too many for a table", nid)
+	}
+	ids := int(nid)
 	pt := plannerTraining{Generations: gens, Stall: 20, Restarts: 4, Sigma: 1, Cost0: 1, Target: oracleReturn(boards[:1])}
 	rt := reactiveTraining{Iterations: iters, Batch: 16, Alpha: 0.1}
 	res := &Result{
@@ -68,8 +73,7 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		rbar := cfg.Bar(fmt.Sprintf("lava-shift seed %d tabular", seed), iters)
-		tab, _, err := rt.train(ctx, agent.Cells{Height: boards[0].Level.Height(), Width: boards[0].Level.Width()},
-			boards[:1], mix(seed+1<<32), rbar)
+		tab, _, err := rt.train(ctx, agent.StateIDs{N: ids}, boards[:1], mix(seed+1<<32), rbar)
 		rbar.Done()
 		if err != nil {
 			return nil, err
