@@ -181,12 +181,10 @@ func BenchmarkRolloutCheese(b *testing.B) {
 	p := NewSoftmax(Window{Radius: 2})
 	gRet, gLog := make([]float64, len(p.W)), make([]float64, len(p.W))
 	r := rand.New(rand.NewPCG(1, 1))
-	steps := 0
 	i := 0
 	for b.Loop() {
 		p.Rollout(boards[i%len(boards)], uint64(i), p.W, r, gRet, gLog)
 		i++
 	}
-	_ = steps
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "episodes/s")
 }
