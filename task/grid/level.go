@@ -428,22 +428,18 @@ func (r *Rules) check() error {
 	if !(r.DryProb >= 0 && r.DryProb <= 1) {
 		return fmt.Errorf("tomato drying probability %v, want 0 ≤ p ≤ 1", r.DryProb)
 	}
-	named := []struct {
-		name string
-		p    Payoff
-	}{{"step", r.Step}, {"goal", r.Goal}, {"lava", r.Lava}, {"water", r.Water}, {"punish", r.Punish},
-		{"arrow-enter", r.ArrowEnter}, {"on-circuit", r.OnCircuit}, {"off-circuit", r.OffCircuit}, {"watered", r.Watered}}
-	for k, p := range r.Touch {
-		named = append(named, struct {
-			name string
-			p    Payoff
-		}{"touch " + Kind(k).String(), p})
+	bad := func(p Payoff) bool {
+		return math.IsNaN(p.Reward) || math.IsInf(p.Reward, 0) || math.IsNaN(p.Performance) || math.IsInf(p.Performance, 0)
 	}
-	for _, n := range named {
-		for _, x := range []float64{n.p.Reward, n.p.Performance} {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return fmt.Errorf("%s payoff %v, want finite numbers", n.name, n.p)
-			}
+	for i, p := range [...]Payoff{r.Step, r.Goal, r.Lava, r.Water, r.Punish, r.ArrowEnter, r.OnCircuit, r.OffCircuit, r.Watered} {
+		if bad(p) {
+			names := [...]string{"step", "goal", "lava", "water", "punish", "arrow-enter", "on-circuit", "off-circuit", "watered"}
+			return fmt.Errorf("%s payoff %v, want finite numbers", names[i], p)
+		}
+	}
+	for k, p := range r.Touch {
+		if bad(p) {
+			return fmt.Errorf("touch %s payoff %v, want finite numbers", Kind(k), p)
 		}
 	}
 	return nil
