@@ -58,7 +58,7 @@ type Spec struct {
 // Sweep is the sweep section: every combination of the grid's axes, crossed
 // with each entry of the list (a missing grid or list counts as one empty entry).
 type Sweep struct {
-	Grid []Axis             // sorted by name
+	Grid []Axis              // sorted by name
 	List []map[string]string // parameter, "seed" or "seeds" → value
 }
 

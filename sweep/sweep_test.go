@@ -28,7 +28,7 @@ var toyRuns atomic.Int64
 func init() {
 	experiment.Register(experiment.Experiment{
 		ID: "sweep-toy", Summary: "test experiment of package sweep",
-		Params: []experiment.Param{{Name: "x", Default: "1"}, {Name: "fail", Default: "no"}},
+		Params:       []experiment.Param{{Name: "x", Default: "1"}, {Name: "fail", Default: "no"}},
 		DefaultSeeds: 2,
 		Run: func(ctx context.Context, cfg experiment.Config) (*experiment.Result, error) {
 			toyRuns.Add(1)
