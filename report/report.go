@@ -314,12 +314,35 @@ func sweepPlots(runs []store.Run, coords []map[string]string, vary, metrics []st
 	}
 	for _, m := range metrics {
 		for _, x := range axes {
-			if (x != "diversity" || m != "proxy_rate") && len(pairs) < maxSweepPlots {
+			if (x != "diversity" || m != "proxy_rate") && len(pairs) < 4*maxSweepPlots {
 				pairs = append(pairs, pair{x, m})
 			}
 		}
 	}
+	var constant []string
+	for _, m := range metrics {
+		var first float64
+		same, seen := true, false
+		for _, r := range runs {
+			if y, ok := r.Result.Metrics[m]; ok {
+				if seen && y != first {
+					same = false
+					break
+				}
+				first, seen = y, true
+			}
+		}
+		if same && seen && len(runs) > 1 {
+			constant = append(constant, m+" = "+formatNumber(first))
+		}
+	}
+	if len(constant) > 0 {
+		problems = append(problems, "constant over the sweep, not plotted: "+strings.Join(constant, ", "))
+	}
 	for _, p := range pairs {
+		if slices.ContainsFunc(constant, func(c string) bool { return strings.HasPrefix(c, p.m+" = ") }) {
+			continue
+		}
 		var xs, ys []float64
 		for i, r := range runs {
 			y, ok := r.Result.Metrics[p.m]
@@ -341,6 +364,9 @@ func sweepPlots(runs []store.Run, coords []map[string]string, vary, metrics []st
 			continue
 		}
 		plots = append(plots, pl)
+		if len(plots) == maxSweepPlots {
+			break
+		}
 	}
 	return plots, problems
 }
