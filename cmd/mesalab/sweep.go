@@ -19,8 +19,8 @@ import (
 func newSweep() *cobra.Command {
 	var (
 		dbPath, shardArg, emit, outDir, image, claim, binary, timeLimit, partition string
-		resume, quiet                                                             bool
-		workers, shards, cpus                                                     int
+		resume, quiet                                                              bool
+		workers, shards, cpus                                                      int
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep SPEC.yaml",
@@ -181,4 +181,3 @@ func (s sweepBar) Done() {
 		s.b.Abort(false)
 	}
 }
-
