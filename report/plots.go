@@ -191,7 +191,8 @@ func labelTicks(labels []string, n int, reversed bool) plot.Ticker {
 // render draws p as an SVG element (without the XML prolog, to sit inline).
 func render(title string, p *plot.Plot, w, h vg.Length) (Plot, error) {
 	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
+	// A margin on the right keeps the last tick label inside the picture.
+	p.Draw(draw.Crop(draw.New(c), 0, -vg.Points(12), 0, 0))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return Plot{}, err
