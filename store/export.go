@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/mesalab/mesalab"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -122,7 +123,11 @@ func (s *DB) Table(ctx context.Context, name string, q Query) (*Table, error) {
 					b, _ := json.Marshal(c.Incomparable.Missing)
 					row = append(row, nil, nil, nil, nil, nil, int64(c.Tasks), string(b))
 				} else {
-					row = append(row, c.Agreement, c.Regret, c.NormalizedRegret, c.Distance, c.Coverage, int64(c.Tasks), nil)
+					var coverage any = c.Coverage
+					if c.Coverage == mesalab.CoverageUnknown {
+						coverage = nil
+					}
+					row = append(row, c.Agreement, c.Regret, c.NormalizedRegret, c.Distance, coverage, int64(c.Tasks), nil)
 				}
 				t.Rows = append(t.Rows, row)
 			}

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mesalab/mesalab"
 	"github.com/mesalab/mesalab/experiment"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -454,7 +455,11 @@ func insertChildren(ctx context.Context, tx *sql.Tx, id int64, res *experiment.R
 	}
 	for i, c := range res.Comparisons {
 		var missing any
-		nums := []any{c.Agreement, c.Regret, c.NormalizedRegret, c.Distance, c.Coverage}
+		var coverage any = c.Coverage
+		if c.Coverage == mesalab.CoverageUnknown {
+			coverage = nil
+		}
+		nums := []any{c.Agreement, c.Regret, c.NormalizedRegret, c.Distance, coverage}
 		if c.Incomparable != nil {
 			b, _ := json.Marshal(c.Incomparable.Missing)
 			missing = string(b)

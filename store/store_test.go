@@ -31,6 +31,7 @@ func result(seed uint64, agreement float64) *experiment.Result {
 		Comparisons: []mesalab.Comparison{
 			{Distribution: "train", Subject: "seed 1", Agreement: 1, Coverage: 1, Tasks: 3},
 			{Distribution: "shift", Subject: "seed 1", Tasks: 3, Incomparable: &mesalab.Incomparable{Missing: []string{"decoder"}}},
+			{Distribution: "sampled", Subject: "seed 1", Agreement: 0.5, Coverage: mesalab.CoverageUnknown, Tasks: 100},
 		},
 		Verdicts: []verdict.Verdict{{Name: verdict.PseudoAligned, Distribution: "shift", Subject: "seed 1",
 			Evidence: map[string]any{"agreement_shift": agreement, "proxy": "initial Q"}}},
@@ -85,19 +86,24 @@ func TestPutRoundTrip(t *testing.T) {
 	want := result(7, 0.75)
 	want.Config = map[string]any{"episodes": 10.0, "epsilon": 0.5} // JSON numbers come back as float64
 	want.Verdicts[0].Evidence = map[string]any{"agreement_shift": 0.75, "proxy": "initial Q"}
+	want.Comparisons[1].Coverage = mesalab.CoverageUnknown // an incomparable comparison has no numbers
 	if !reflect.DeepEqual(out.Result, want) {
 		t.Errorf("result round trip:\n got %+v\nwant %+v", out.Result, want)
 	}
-	// The tidy tables: 2 run metrics + 2×2 per-seed metrics, 2 comparisons, 1 verdict.
-	for table, n := range map[string]int{"runs": 1, "metrics": 6, "comparisons": 2, "verdicts": 1} {
+	// The tidy tables: 2 run metrics + 2×2 per-seed metrics, 3 comparisons, 1 verdict.
+	for table, n := range map[string]int{"runs": 1, "metrics": 6, "comparisons": 3, "verdicts": 1} {
 		if got := count(t, db, table); got != n {
 			t.Errorf("%s rows = %d, want %d", table, got, n)
 		}
 	}
-	var agreement sql.NullFloat64
+	var agreement, coverage sql.NullFloat64
 	db.db.QueryRow("SELECT agreement FROM comparisons WHERE idx = 1").Scan(&agreement)
 	if agreement.Valid {
 		t.Errorf("an incomparable comparison stored agreement %v, want NULL", agreement.Float64)
+	}
+	db.db.QueryRow("SELECT agreement, coverage FROM comparisons WHERE idx = 2").Scan(&agreement, &coverage)
+	if agreement.Float64 != 0.5 || coverage.Valid {
+		t.Errorf("sampled comparison stored agreement %v, coverage %v; want 0.5 and NULL", agreement, coverage)
 	}
 	if _, err := db.Run(ctx, id+1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing run: err = %v, want ErrNotFound", err)
@@ -152,7 +158,7 @@ func TestPutIsAtomic(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "power cut") {
 		t.Errorf("failed commit: err = %v", err)
 	}
-	for table, n := range map[string]int{"runs": 1, "metrics": 6, "comparisons": 2, "verdicts": 1} {
+	for table, n := range map[string]int{"runs": 1, "metrics": 6, "comparisons": 3, "verdicts": 1} {
 		if got := count(t, db, table); got != n {
 			t.Errorf("%s rows = %d after failed puts, want %d", table, got, n)
 		}
@@ -394,7 +400,8 @@ func TestExport(t *testing.T) {
 		t.Errorf("jsonl:\n%s\nwant:\n%s", buf.String(), wantJSONL)
 	}
 	ct, _ := db.Table(ctx, "comparisons", Query{})
-	if len(ct.Rows) != 4 || ct.Rows[1][len(ct.Columns)-1] != `["decoder"]` || ct.Rows[1][len(ct.Columns)-7] != nil {
+	if len(ct.Rows) != 6 || ct.Rows[1][len(ct.Columns)-1] != `["decoder"]` || ct.Rows[1][len(ct.Columns)-7] != nil ||
+		ct.Rows[2][len(ct.Columns)-7] != 0.5 || ct.Rows[2][len(ct.Columns)-3] != nil {
 		t.Errorf("comparisons table rows: %v", ct.Rows)
 	}
 	// Parquet: read back the file and compare with the table.

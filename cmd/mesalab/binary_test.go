@@ -22,8 +22,25 @@ var (
 	buildErr  error
 )
 
+// pkgDir is this package's source directory: the tests run in a temporary
+// working directory, so that runs stored in the default ./mesalab.db land there.
+var pkgDir string
+
 func TestMain(m *testing.M) {
+	var err error
+	if pkgDir, err = os.Getwd(); err != nil {
+		panic(err)
+	}
+	work, err := os.MkdirTemp("", "mesalab-cmd-test-")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Chdir(work); err != nil {
+		panic(err)
+	}
 	code := m.Run()
+	os.Chdir(pkgDir)
+	os.RemoveAll(work)
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
@@ -39,7 +56,9 @@ func binary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(buildDir, "mesalab"), ".").CombinedOutput()
+		build := exec.Command("go", "build", "-o", filepath.Join(buildDir, "mesalab"), ".")
+		build.Dir = pkgDir
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = &buildError{err, string(out)}
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -13,15 +12,6 @@ import (
 
 	"github.com/mesalab/mesalab/store"
 )
-
-// mesalab runs the command line in process and returns its exit code, stdout
-// and stderr.
-func mesalab(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 func writeFile(t *testing.T, path, content string) string {
 	t.Helper()
