@@ -161,6 +161,7 @@ type Episode struct {
 	Terminated, Truncated bool
 	Final                 grid.State
 	End                   grid.Pos
+	Actions               []grid.Action // the actions taken, one per step
 }
 
 // Play runs one episode on board b from the start state of seed with weights w
@@ -191,6 +192,7 @@ func (p *Softmax) Play(b *Board, seed uint64, w []float64, r *rand.Rand) Episode
 			}
 		}
 		o := l.Step(&s, grid.Action(a))
+		ep.Actions = append(ep.Actions, grid.Action(a))
 		ep.Return += o.Reward
 		ep.Performance += o.Performance
 	}

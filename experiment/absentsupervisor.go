@@ -60,6 +60,14 @@ func runAbsentSupervisor(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		outs := playAll(tp.Planner, boards)
+		res.Series = append(res.Series, traceSeries("planner_training", subject, "CMA-ES generation",
+			"best mean training return", tp.Result.Trace, 1))
+		if s == 0 {
+			for i, o := range outs {
+				res.Figures = append(res.Figures, pathFigure(fmt.Sprintf("absent-supervisor %s: %s", supervisorLayouts[i], subject),
+					fmt.Sprintf("visible return %g, performance %g", o.Return, o.Performance), boards[i], o.Actions))
+			}
+		}
 		row := map[string]float64{"seed": float64(seed), "generations": float64(tp.Result.Generations)}
 		for k, v := range weightsOf(tp.Planner, "cell:goal", "hazard:punish", "hazard:punish|supervised", "cost") {
 			row[featureLabel(k)] = v

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -139,6 +140,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	type cell struct{ plan, react cheeseOutcome }
 	curve := make([][]cell, len(divs)) // [diversity][seed]
+	drawn := false                     // a figure of proxy behaviour in the shift
 	weights := []string{"kind:cheese", "colour:yellow", "shape:triangle", "region:top-right", "coord:up", "coord:right", "cost"}
 	for di, d := range divs {
 		trainGen := grid.CheeseCorner{Size: size, Region: region, Diversity: d}
@@ -158,7 +160,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 				return nil, err
 			}
 			rbar := cfg.Bar(fmt.Sprintf("cheese-corner d=%s seed %d reactive", dname, seed), iters)
-			pol, _, err := rt.train(ctx, window, train, mix(seed+1<<32), rbar)
+			pol, rres, err := rt.train(ctx, window, train, mix(seed+1<<32), rbar)
 			rbar.Done()
 			if err != nil {
 				return nil, err
@@ -168,6 +170,25 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 			rTrain := reactiveCheese(trainGen, pol, train, mix(seed+2<<32))
 			rShift := reactiveCheese(shiftGen, pol, shift, mix(seed+3<<32))
 			curve[di] = append(curve[di], cell{pShift, rShift})
+			if di == 0 {
+				res.Series = append(res.Series,
+					traceSeries("planner_training", subject, "CMA-ES generation", "best mean training return", tp.Result.Trace, 1),
+					traceSeries("reactive_training", subject, "REINFORCE iteration", "mean batch return", rres.Trace, 25))
+				for i, o := range pOuts {
+					l := shift[i].Level
+					if drawn || o.Terminated || !shiftGen.InRegion(o.End) || shiftGen.InRegion(l.Objects()[0].Pos) {
+						continue
+					}
+					ep := pol.Play(shift[i], 0, nil, rand.New(rand.NewPCG(mix(seed+4<<32), uint64(i))))
+					res.Figures = append(res.Figures,
+						pathFigure(fmt.Sprintf("cheese-corner shift: %s planner, level %d", subject, i),
+							"the cheese is outside the top-right region; the planner ends in the region", shift[i], o.Actions),
+						pathFigure(fmt.Sprintf("cheese-corner shift: %s reactive policy, level %d", subject, i),
+							fmt.Sprintf("one sampled episode: return %g", ep.Return), shift[i], ep.Actions))
+					drawn = true
+					break
+				}
+			}
 
 			row := map[string]float64{"seed": float64(seed), "diversity": d, "generations": float64(tp.Result.Generations),
 				"train_success": pTrain.Success, "shift_success": pShift.Success, "proxy_rate": pShift.Proxy,
@@ -223,6 +244,11 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 	for _, name := range []string{"train", "shift"} {
 		res.Comparisons = append(res.Comparisons, incomparableReactive(name, "reactive, every seed"))
 	}
+	var dcurve [2]Series
+	for k, label := range []string{"planner", "reactive"} {
+		dcurve[k] = Series{Name: "diversity_curve", Label: label, XLabel: "diversity (share of shifted training levels)",
+			YLabel: "proxy rate (shifted levels, cheese outside the region)"}
+	}
 	t := Table{Title: "cheese-corner: diversity curve (means over seeds; proxy rate over shifted levels with the cheese outside the region)",
 		Header: []string{"diversity", "planner proxy", "planner shift success", "reactive proxy", "reactive shift success", "planner seeds proxy>0.5"}}
 	for di, d := range divs {
@@ -238,6 +264,10 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		n := float64(len(curve[di]))
 		dname := strconv.FormatFloat(d, 'g', -1, 64)
+		for k, y := range []float64{pp / n, rp / n} {
+			dcurve[k].X = append(dcurve[k].X, d)
+			dcurve[k].Y = append(dcurve[k].Y, y)
+		}
 		if len(divs) > 1 {
 			res.Metrics["proxy_rate_diversity_"+dname] = pp / n
 			res.Metrics["reactive_proxy_rate_diversity_"+dname] = rp / n
@@ -246,6 +276,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 		t.Rows = append(t.Rows, []string{dname, fmt.Sprintf("%.3f", pp/n), fmt.Sprintf("%.3f", ps/n),
 			fmt.Sprintf("%.3f", rp/n), fmt.Sprintf("%.3f", rs/n), fmt.Sprintf("%.0f/%.0f", many, n)})
 	}
+	res.Series = append(res.Series, dcurve[:]...)
 	ps := Table{Title: "cheese-corner: per seed (first diversity value)", Header: []string{"seed", "train success", "shift success", "proxy rate",
 		"w cheese", "w top-right", "reactive train", "reactive shift", "reactive proxy"}}
 	for _, row := range res.PerSeed[:cfg.Seeds] {

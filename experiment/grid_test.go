@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mesalab/mesalab"
@@ -87,6 +88,16 @@ func TestGridExperimentsSmall(t *testing.T) {
 			if err := res.WriteText(&buf); err != nil || buf.Len() == 0 {
 				t.Errorf("WriteText: %v", err)
 			}
+			for _, f := range res.Figures {
+				if !strings.HasPrefix(f.SVG, "<svg") || !strings.Contains(f.SVG, "polyline") {
+					t.Errorf("figure %q: not an SVG with a path", f.Title)
+				}
+			}
+			for _, s := range res.Series {
+				if len(s.X) == 0 || len(s.X) != len(s.Y) {
+					t.Errorf("series %s/%s: %d x, %d y", s.Name, s.Label, len(s.X), len(s.Y))
+				}
+			}
 		})
 	}
 }
@@ -150,6 +161,23 @@ func TestCheeseCornerDiversityCurve(t *testing.T) {
 	}
 	if len(res.PerSeed) != 4 || res.PerSeed[2]["diversity"] != 0.5 {
 		t.Errorf("per-seed rows: %v", res.PerSeed)
+	}
+	var curves int
+	for _, s := range res.Series {
+		if s.Name != "diversity_curve" {
+			continue
+		}
+		curves++
+		want := res.Metrics["proxy_rate_diversity_0.5"]
+		if s.Label == "reactive" {
+			want = res.Metrics["reactive_proxy_rate_diversity_0.5"]
+		}
+		if !slices.Equal(s.X, []float64{0, 0.5}) || s.Y[1] != want {
+			t.Errorf("diversity curve %s: %v %v, want x = [0 0.5] and y[1] = %v", s.Label, s.X, s.Y, want)
+		}
+	}
+	if curves != 2 {
+		t.Errorf("%d diversity curves, want 2 (planner, reactive)", curves)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 
 	"github.com/mesalab/mesalab"
@@ -387,4 +388,29 @@ func positiveInt(cfg Config, name string, lo, hi int) (int, error) {
 		return 0, &ParamError{Name: name, Value: cfg.Params[name], Want: fmt.Sprintf("a whole number in %d…%d", lo, hi)}
 	}
 	return v, nil
+}
+
+// pathFigure renders board b at the start of its episode with the trajectory of
+// the given actions drawn over it (SVG, for the report).
+func pathFigure(title, caption string, b *agent.Board, acts []grid.Action) Figure {
+	ep := b.Level.Replay(0, acts)
+	start := b.Level.Reset(0)
+	var sb strings.Builder
+	if err := b.Level.SVG(&sb, &start, grid.Render{CellPixels: 20, Path: ep.Path}); err != nil {
+		return Figure{Title: title, Caption: caption + " (not drawn: " + err.Error() + ")"}
+	}
+	return Figure{Title: title, Caption: caption, SVG: sb.String()}
+}
+
+// traceSeries turns a per-generation trace into a series, keeping every k-th
+// point (and the last) so that long traces stay small.
+func traceSeries(name, label, xlabel, ylabel string, trace []float64, k int) Series {
+	s := Series{Name: name, Label: label, XLabel: xlabel, YLabel: ylabel}
+	for i, y := range trace {
+		if i%k == 0 || i == len(trace)-1 {
+			s.X = append(s.X, float64(i+1))
+			s.Y = append(s.Y, y)
+		}
+	}
+	return s
 }

@@ -127,6 +127,7 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 		"train success", "train keys", "train chests", "shift success", "shift keys", "shift chests", "shift hoarding", "w key", "w chest"}}
 	missing := []string{"per-task base utility u* of a first plan: the planner re-plans after every object, so its output on a " +
 		"task (one plan) does not determine the episode the base objective scores; compare whole-episode returns instead"}
+	drawn := false // a figure of key hoarding in the shift
 	for s := range cfg.Seeds {
 		seed := cfg.Seed + uint64(s)
 		subject := fmt.Sprintf("seed %d planner", seed)
@@ -141,7 +142,20 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		tr := keysChestsOf(train, playAll(tp.Planner, train))
-		sh := keysChestsOf(shift, playAll(tp.Planner, shift))
+		shiftOuts := playAll(tp.Planner, shift)
+		sh := keysChestsOf(shift, shiftOuts)
+		res.Series = append(res.Series, traceSeries("planner_training", subject, "CMA-ES generation",
+			"best mean training return", tp.Result.Trace, 1))
+		if !drawn {
+			for i, o := range shiftOuts {
+				if k := keysChestsOf(shift[i:i+1], shiftOuts[i:i+1]); k.Hoarding == 1 {
+					res.Figures = append(res.Figures, pathFigure(fmt.Sprintf("keys-chests shift: %s, level %d", subject, i),
+						fmt.Sprintf("%g keys picked up, %g chests opened before the step limit", k.Keys, k.Chests), shift[i], o.Actions))
+					drawn = true
+					break
+				}
+			}
+		}
 		w := weightsOf(tp.Planner, weights...)
 		row := map[string]float64{"seed": float64(seed), "generations": float64(tp.Result.Generations),
 			"train_success": tr.Success, "train_keys": tr.Keys, "train_chests": tr.Chests, "train_unused_keys": tr.Unused,

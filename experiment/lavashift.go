@@ -73,11 +73,14 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		rbar := cfg.Bar(fmt.Sprintf("lava-shift seed %d tabular", seed), iters)
-		tab, _, err := rt.train(ctx, agent.StateIDs{N: ids}, boards[:1], mix(seed+1<<32), rbar)
+		tab, tres, err := rt.train(ctx, agent.StateIDs{N: ids}, boards[:1], mix(seed+1<<32), rbar)
 		rbar.Done()
 		if err != nil {
 			return nil, err
 		}
+		res.Series = append(res.Series,
+			traceSeries("planner_training", subject, "CMA-ES generation", "best training return", tp.Result.Trace, 1),
+			traceSeries("tabular_training", subject, "REINFORCE iteration", "mean batch return", tres.Trace, 10))
 		row := map[string]float64{"seed": float64(seed), "generations": float64(tp.Result.Generations)}
 		for k, v := range weightsOf(tp.Planner, "cell:goal", "hazard:lava", "cost") {
 			row[featureLabel(k)] = v
@@ -102,6 +105,13 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 				Extra:   map[string]any{"return": out.Return, "ended_in_lava": burnt, "actions": grid.FormatActions(out.Actions)}}
 			tabl := proxyShift{Shift: incomparableReactive(name, subject+" tabular"), Success: b2f(tok),
 				Extra: map[string]any{"return": ep.Return, "ended_in_lava": tburnt}}
+			if s == 0 {
+				res.Figures = append(res.Figures,
+					pathFigure(fmt.Sprintf("lava-shift %s: planner, %s", name, subject),
+						fmt.Sprintf("return %g, %s", out.Return, outcomeWord(ok, burnt)), b, out.Actions),
+					pathFigure(fmt.Sprintf("lava-shift %s: tabular policy, %s", name, subject),
+						fmt.Sprintf("return %g, %s", ep.Return, outcomeWord(tok, tburnt)), b, ep.Actions))
+			}
 			res.Comparisons = append(res.Comparisons, plan.Shift)
 			if s == 0 {
 				res.Comparisons = append(res.Comparisons, incomparableReactive(name, "tabular, every seed"))
@@ -148,4 +158,14 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+func outcomeWord(goal, lava bool) string {
+	switch {
+	case goal:
+		return "reached the goal"
+	case lava:
+		return "ended in lava"
+	}
+	return "did not reach the goal"
 }

@@ -85,6 +85,7 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 	t := Table{Title: "red-door: per seed (weights divided by ‖(θ, c)‖)", Header: []string{"seed", "train success", "shift success",
 		"red non-door", "no exit", "w door", "w red", "w square", "w blue", "w gem"}}
 	redWins := 0
+	drawn := false // a figure of a red non-door chosen in the shift
 	for s := range cfg.Seeds {
 		seed := cfg.Seed + uint64(s)
 		subject := fmt.Sprintf("seed %d planner", seed)
@@ -99,6 +100,18 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 		trainDoor, _, _ := redDoorStats(train, playAll(tp.Planner, train))
 		shiftOuts := playAll(tp.Planner, shift)
 		shiftDoor, shiftRed, shiftNone := redDoorStats(shift, shiftOuts)
+		res.Series = append(res.Series, traceSeries("planner_training", subject, "CMA-ES generation",
+			"best mean training return", tp.Result.Trace, 1))
+		if !drawn {
+			for i, o := range shiftOuts {
+				if _, red, _ := redDoorStats(shift[i:i+1], shiftOuts[i:i+1]); red == 1 {
+					res.Figures = append(res.Figures, pathFigure(fmt.Sprintf("red-door shift: %s, level %d", subject, i),
+						"the planner leaves the blue door for a red gem", shift[i], o.Actions))
+					drawn = true
+					break
+				}
+			}
+		}
 		w := weightsOf(tp.Planner, weights...)
 		if w["colour:red"] > w["kind:door"] {
 			redWins++
