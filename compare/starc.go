@@ -1,0 +1,445 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/mesalab/mesalab/internal/parallel"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Canonicalisation is the canonicalisation function c of a STARC metric.
+type Canonicalisation uint8
+
+const (
+	// ValueCanonicalisation is c_VAL of Skalse et al. (2024), Prop. 1: for a fixed
+	// policy π,
+	//
+	//	c(R)(s,a,s′) = E_{S′∼T(s,a)}[R(s,a,S′) − V^π(s) + γV^π(S′)] = Q^π(s,a) − V^π(s),
+	//
+	// the advantage of a under π (V^π, Q^π the values of π under R). It is linear,
+	// and c(R₁) = c(R₂) exactly when R₁ and R₂ differ by potential shaping and
+	// S′-redistribution. It needs the transition model T and γ < 1.
+	ValueCanonicalisation Canonicalisation = iota
+	// EPICCanonicalisation is the canonicalisation of [EPIC], C_{D_S,D_A}. It
+	// removes potential shaping but not S′-redistribution, so a STARC metric built
+	// on it honours [PotentialShaping] only; it needs no transition model. With it,
+	// STARC is the "direct" EPIC distance of Gleave et al.'s code,
+	// ½·‖C(R₁)/‖C(R₁)‖ − C(R₂)/‖C(R₂)‖‖.
+	EPICCanonicalisation
+)
+
+// String names the canonicalisation as in JSON output.
+func (c Canonicalisation) String() string {
+	switch c {
+	case ValueCanonicalisation:
+		return "value"
+	case EPICCanonicalisation:
+		return "epic"
+	}
+	return fmt.Sprintf("Canonicalisation(%d)", c)
+}
+
+// STARCOptions choose the three parts of a STARC metric and what they need.
+type STARCOptions struct {
+	// Canonicalisation is c (default ValueCanonicalisation).
+	Canonicalisation Canonicalisation
+	// Transitions is T(s,a,s′), S·A·S entries in C order with rows summing to 1;
+	// required by ValueCanonicalisation, ignored by EPICCanonicalisation.
+	Transitions []float64
+	// Policy is the π(a|s) of ValueCanonicalisation, S·A entries (nil: uniform,
+	// the choice of Skalse et al.'s experiments).
+	Policy []float64
+	// Norm is p of the normalising norm n = ‖·‖_{p,D} (default 2; +Inf allowed).
+	Norm float64
+	// Metric is p of the metric m(x, y) = ½‖x − y‖_{p,D} (default 2; +Inf allowed).
+	Metric float64
+	// Dists gives D_S and D_A of EPICCanonicalisation, and the coverage D that
+	// weights both the norm and the metric (uniform when nil).
+	Dists Dists
+}
+
+// STARC is a STARC metric (STAndardised Reward Comparison; Skalse, Farnik,
+// Motwani, Jenner, Gleave and Abate, "STARC: A General Framework For Quantifying
+// Differences Between Reward Functions", ICLR 2024, Def. 3): canonicalise, then
+// normalise, then compare,
+//
+//	s(R) = c(R) / n(c(R))  (0 when n(c(R)) = 0),   d(R₁, R₂) = m(s(R₁), s(R₂)).
+//
+// mesalab's defaults, and why:
+//   - c is the value canonicalisation c_VAL with π uniform ([ValueCanonicalisation]),
+//     the one the paper's experiments use: it is cheap on a tabular MDP (one
+//     linear solve, factorised once per (T, π, γ) in [NewSTARC]) and it removes
+//     exactly potential shaping and S′-redistribution, so STARC honours
+//     [ShapingRedistribution]. [EPICCanonicalisation] is offered for when no
+//     transition model is known.
+//   - n is the L2 norm weighted by the coverage D (uniform by default); L1 and any
+//     p ≥ 1 (or ∞) can be chosen. The paper allows any norm.
+//   - m is ½ of the L_p distance under D with p = 2 by default; the factor ½ keeps
+//     d ∈ [0, 1] when the metric's p equals the norm's (‖x − y‖ ≤ ‖x‖ + ‖y‖ = 2), as
+//     in the "direct" EPIC distance of Gleave et al.'s code. The paper requires m
+//     to be a metric bilipschitz-equivalent to a norm, which every L_p distance is.
+//
+// With c_VAL the canonical reward does not depend on s′, so the norm and metric
+// are taken over (s, a) with the weight D(s, a) = Σ_{s′} D(s, a, s′); this equals the
+// norm over (s, a, s′). A STARC is prepared for one shape and is not safe for
+// concurrent use; [STARC.Distance] allocates nothing.
+type STARC struct {
+	s, a  int
+	gamma float64
+	opt   STARCOptions
+
+	// value canonicalisation
+	t      []float64 // T
+	pi     []float64 // π
+	lu     mat.LU    // of I − γP_π
+	rhs    *mat.Dense
+	sol    *mat.Dense
+	rA, rB []float64 // r(s,a) = E_{S′}R, then c(s,a)
+	wsa    []float64 // D(s,a)
+	x, y   []float64
+	rows   int
+	chunks int
+	step1  func(int)
+	step2  func(int)
+
+	// EPIC canonicalisation
+	epic   *EPIC
+	cA, cB []float64
+}
+
+// NewSTARC prepares a STARC metric for rewards over S states and A actions with
+// discount γ. The value canonicalisation needs opt.Transitions and γ < 1; its
+// preparation factorises the S×S matrix I − γP_π once (O(S³)), after which each
+// [STARC.Distance] costs O(S²A).
+func NewSTARC(states, actions int, gamma float64, opt STARCOptions) (*STARC, error) {
+	if err := checkShape(states, actions); err != nil {
+		return nil, err
+	}
+	if opt.Norm == 0 {
+		opt.Norm = 2
+	}
+	if opt.Metric == 0 {
+		opt.Metric = 2
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"norm", opt.Norm}, {"metric", opt.Metric}} {
+		if !(p.v >= 1) {
+			return nil, fmt.Errorf("STARC: the %s's p = %v, want p ≥ 1 (or +Inf)", p.name, p.v)
+		}
+	}
+	if err := opt.Dists.Validate(states, actions); err != nil {
+		return nil, fmt.Errorf("STARC: %w", err)
+	}
+	st := &STARC{s: states, a: actions, gamma: gamma, opt: opt}
+	n := states * actions * states
+	switch opt.Canonicalisation {
+	case EPICCanonicalisation:
+		e, err := NewEPIC(states, actions, gamma, opt.Dists)
+		if err != nil {
+			return nil, fmt.Errorf("STARC: %w", err)
+		}
+		st.epic = e
+		st.cA, st.cB = make([]float64, n), make([]float64, n)
+		return st, nil
+	case ValueCanonicalisation:
+	default:
+		return nil, fmt.Errorf("STARC: unknown canonicalisation %v", opt.Canonicalisation)
+	}
+	if !(gamma >= 0 && gamma < 1) {
+		return nil, fmt.Errorf("STARC: the value canonicalisation needs a discount 0 ≤ γ < 1, got %v", gamma)
+	}
+	if opt.Transitions == nil {
+		return nil, errors.New("STARC: the value canonicalisation needs the transition model T")
+	}
+	if err := checkTransitions(opt.Transitions, states, actions); err != nil {
+		return nil, fmt.Errorf("STARC: %w", err)
+	}
+	st.t = opt.Transitions
+	st.pi = opt.Policy
+	if st.pi == nil {
+		st.pi = make([]float64, states*actions)
+		for i := range st.pi {
+			st.pi[i] = 1 / float64(actions)
+		}
+	} else if err := checkPolicy(st.pi, states, actions); err != nil {
+		return nil, fmt.Errorf("STARC: %w", err)
+	}
+	// I − γP_π, P_π(s, s′) = Σ_a π(a|s) T(s,a,s′).
+	m := mat.NewDense(states, states, nil)
+	raw := m.RawMatrix()
+	for s := range states {
+		row := raw.Data[s*raw.Stride : s*raw.Stride+states]
+		for a := range actions {
+			p := st.pi[s*actions+a]
+			if p == 0 {
+				continue
+			}
+			for s2, tp := range st.t[(s*actions+a)*states : (s*actions+a+1)*states] {
+				row[s2] -= gamma * p * tp
+			}
+		}
+		row[s]++
+	}
+	st.lu.Factorize(m)
+	st.rhs, st.sol = mat.NewDense(states, 2, nil), mat.NewDense(states, 2, nil)
+	st.rA, st.rB = make([]float64, states*actions), make([]float64, states*actions)
+	st.wsa = make([]float64, states*actions)
+	if c := opt.Dists.Coverage; c != nil {
+		for sa := range st.wsa {
+			for _, w := range c[sa*states : (sa+1)*states] {
+				st.wsa[sa] += w
+			}
+		}
+	} else {
+		for sa := range st.wsa {
+			st.wsa[sa] = 1 / float64(states*actions)
+		}
+	}
+	st.rows = max(1, chunkEntries/(actions*states))
+	st.chunks = (states + st.rows - 1) / st.rows
+	st.step1, st.step2 = st.expected, st.advantage
+	return st, nil
+}
+
+// Honours lists the invariance classes this STARC metric honours.
+func (st *STARC) Honours() []Invariance {
+	if st.opt.Canonicalisation == ValueCanonicalisation {
+		return []Invariance{PositiveAffine, PotentialShaping, ShapingRedistribution}
+	}
+	return []Invariance{PositiveAffine, PotentialShaping}
+}
+
+// Distance returns the STARC distance between a and b, or a *mesalab.Incomparable
+// when inv is a class this metric cannot honour.
+func (st *STARC) Distance(a, b Reward, inv Invariance) (float64, error) {
+	if err := within("STARC with the "+st.opt.Canonicalisation.String()+" canonicalisation", inv, st.Honours(),
+		"invariance to S′-redistribution needs the value canonicalisation (and T); argmax sets need regret"); err != nil {
+		return 0, err
+	}
+	for _, r := range []Reward{a, b} {
+		if r.S != st.s || r.A != st.a || len(r.R) != st.s*st.a*st.s {
+			return 0, fmt.Errorf("STARC prepared for S=%d A=%d, got a reward with S=%d A=%d and %d entries", st.s, st.a, r.S, r.A, len(r.R))
+		}
+	}
+	if st.epic != nil {
+		return st.directEPIC(a, b)
+	}
+	st.x, st.y = a.R, b.R
+	defer func() { st.x, st.y = nil, nil }()
+	parallel.For(st.chunks, st.step1)
+	// r_π(s) = Σ_a π(a|s) r(s,a); V^π = (I − γP_π)⁻¹ r_π for both rewards at once.
+	S, A := st.s, st.a
+	rhs := st.rhs.RawMatrix()
+	for s := range S {
+		var va, vb float64
+		for a := range A {
+			p := st.pi[s*A+a]
+			va += p * st.rA[s*A+a]
+			vb += p * st.rB[s*A+a]
+		}
+		rhs.Data[s*rhs.Stride], rhs.Data[s*rhs.Stride+1] = va, vb
+	}
+	if err := st.lu.SolveTo(st.sol, false, st.rhs); err != nil {
+		var cond mat.Condition
+		if !errors.As(err, &cond) {
+			return 0, fmt.Errorf("STARC: policy evaluation: %w", err)
+		}
+	}
+	parallel.For(st.chunks, st.step2)
+	scaleA, scaleB := maxAbs(a.R), maxAbs(b.R)
+	return normedDistance(st.rA, st.rB, st.wsa, st.opt.Norm, st.opt.Metric, scaleA, scaleB), nil
+}
+
+// expected is step 1 over a chunk of states: r(s,a) = Σ_s′ T(s,a,s′) R(s,a,s′).
+func (st *STARC) expected(c int) {
+	S, A := st.s, st.a
+	for sa := c * st.rows * A; sa < min(S, (c+1)*st.rows)*A; sa++ {
+		base := sa * S
+		st.rA[sa], st.rB[sa] = dot2(st.t[base:base+S], st.x[base:base+S], st.y[base:base+S])
+	}
+}
+
+// advantage is step 2: c(s,a) = r(s,a) − V(s) + γ Σ_s′ T(s,a,s′) V(s′).
+func (st *STARC) advantage(c int) {
+	S, A := st.s, st.a
+	sol := st.sol.RawMatrix()
+	for s := c * st.rows; s < min(S, (c+1)*st.rows); s++ {
+		va, vb := sol.Data[s*sol.Stride], sol.Data[s*sol.Stride+1]
+		for a := range A {
+			sa := s*A + a
+			ta, tb := dotStrided2(st.t[sa*S:(sa+1)*S], sol.Data, sol.Stride)
+			st.rA[sa] += st.gamma*ta - va
+			st.rB[sa] += st.gamma*tb - vb
+		}
+	}
+}
+
+// directEPIC is STARC with the EPIC canonicalisation over (s, a, s′).
+func (st *STARC) directEPIC(a, b Reward) (float64, error) {
+	if _, err := st.epic.Canonicalize(a, st.cA); err != nil {
+		return 0, err
+	}
+	if _, err := st.epic.Canonicalize(b, st.cB); err != nil {
+		return 0, err
+	}
+	w := st.opt.Dists.Coverage
+	return normedDistance(st.cA, st.cB, w, st.opt.Norm, st.opt.Metric, maxAbs(a.R), maxAbs(b.R)), nil
+}
+
+// normedDistance returns ½‖x/‖x‖_p − y/‖y‖_p‖_q under weights w (nil: uniform),
+// a side whose norm is below zeroScale times its scale standing for 0. x and y
+// are left unchanged.
+func normedDistance(x, y, w []float64, p, q, scaleX, scaleY float64) float64 {
+	nx, ny := lpNorm(x, nil, 1, 0, w, p), lpNorm(y, nil, 1, 0, w, p)
+	var ix, iy float64
+	if nx > zeroScale*scaleX {
+		ix = 1 / nx
+	}
+	if ny > zeroScale*scaleY {
+		iy = 1 / ny
+	}
+	return lpNorm(x, y, ix, iy, w, q) / 2
+}
+
+// lpNorm returns (Σ w|ix·x − iy·y|^p)^{1/p} (y may be nil; w nil means uniform
+// weights 1/n); p = +Inf gives the largest |·| where w > 0.
+func lpNorm(x, y []float64, ix, iy float64, w []float64, p float64) float64 {
+	uniform := 1 / float64(len(x))
+	var acc float64
+	for i, xv := range x {
+		v := ix * xv
+		if y != nil {
+			v -= iy * y[i]
+		}
+		wi := uniform
+		if w != nil {
+			wi = w[i]
+		}
+		if wi == 0 {
+			continue
+		}
+		a := math.Abs(v)
+		switch {
+		case math.IsInf(p, 1):
+			acc = math.Max(acc, a)
+		case p == 1:
+			acc += wi * a
+		case p == 2:
+			acc += wi * a * a
+		default:
+			acc += wi * math.Pow(a, p)
+		}
+	}
+	switch {
+	case math.IsInf(p, 1), p == 1:
+		return acc
+	case p == 2:
+		return math.Sqrt(acc)
+	}
+	return math.Pow(acc, 1/p)
+}
+
+func maxAbs(x []float64) float64 {
+	var m float64
+	for _, v := range x {
+		if a := math.Abs(v); a > m {
+			m = a
+		}
+	}
+	return m
+}
+
+// dot2 returns Σ t·x and Σ t·y.
+func dot2(t, x, y []float64) (float64, float64) {
+	x, y = x[:len(t)], y[:len(t)]
+	var a0, a1, b0, b1 float64
+	i := 0
+	for ; i+1 < len(t); i += 2 {
+		a0 += t[i] * x[i]
+		b0 += t[i] * y[i]
+		a1 += t[i+1] * x[i+1]
+		b1 += t[i+1] * y[i+1]
+	}
+	if i < len(t) {
+		a0 += t[i] * x[i]
+		b0 += t[i] * y[i]
+	}
+	return a0 + a1, b0 + b1
+}
+
+// dotStrided2 returns Σ_k t[k]·v[k·stride] and Σ_k t[k]·v[k·stride+1].
+func dotStrided2(t, v []float64, stride int) (float64, float64) {
+	var a0, a1, b0, b1 float64
+	i := 0
+	for ; i+1 < len(t); i += 2 {
+		j := i * stride
+		a0 += t[i] * v[j]
+		b0 += t[i] * v[j+1]
+		a1 += t[i+1] * v[j+stride]
+		b1 += t[i+1] * v[j+stride+1]
+	}
+	if i < len(t) {
+		j := i * stride
+		a0 += t[i] * v[j]
+		b0 += t[i] * v[j+1]
+	}
+	return a0 + a1, b0 + b1
+}
+
+// STARCDistance is [STARC.Distance] for one pair: it validates both rewards,
+// prepares the metric and compares.
+func STARCDistance(a, b Reward, gamma float64, opt STARCOptions, inv Invariance) (float64, error) {
+	honours := []Invariance{PositiveAffine, PotentialShaping, ShapingRedistribution}
+	if opt.Canonicalisation == EPICCanonicalisation {
+		honours = honours[:2]
+	}
+	if err := within("STARC with the "+opt.Canonicalisation.String()+" canonicalisation", inv, honours,
+		"invariance to S′-redistribution needs the value canonicalisation (and T); argmax sets need regret"); err != nil {
+		return 0, err
+	}
+	if err := validatePair(a, b); err != nil {
+		return 0, err
+	}
+	st, err := NewSTARC(a.S, a.A, gamma, opt)
+	if err != nil {
+		return 0, err
+	}
+	return st.Distance(a, b, inv)
+}
+
+// checkTransitions validates T(s,a,s′): S·A·S finite entries ≥ 0, rows summing to 1.
+func checkTransitions(t []float64, states, actions int) error {
+	if len(t) != states*actions*states {
+		return fmt.Errorf("transition model T has %d entries, want S·A·S = %d", len(t), states*actions*states)
+	}
+	for sa := range states * actions {
+		var sum float64
+		for s2, p := range t[sa*states : (sa+1)*states] {
+			if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 {
+				return fmt.Errorf("transition model T[s=%d][a=%d][s′=%d] = %v, want a finite probability ≥ 0", sa/actions, sa%actions, s2, p)
+			}
+			sum += p
+		}
+		if math.Abs(sum-1) > probTolerance {
+			return fmt.Errorf("transition model row T[s=%d][a=%d][·] sums to %.17g, want 1", sa/actions, sa%actions, sum)
+		}
+	}
+	return nil
+}
+
+// checkPolicy validates π(a|s): S·A entries, each row a distribution.
+func checkPolicy(pi []float64, states, actions int) error {
+	if len(pi) != states*actions {
+		return fmt.Errorf("policy has %d entries, want S·A = %d", len(pi), states*actions)
+	}
+	for s := range states {
+		if err := checkDist(fmt.Sprintf("policy π(·|s=%d)", s), pi[s*actions:(s+1)*actions], actions); err != nil {
+			return err
+		}
+	}
+	return nil
+}
