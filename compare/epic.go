@@ -11,7 +11,7 @@ import (
 // (rounded to whole states s). It depends only on the shape of the rewards, never
 // on the number of workers, so partial sums combine in the same order on any
 // machine and results are bit-identical whatever GOMAXPROCS is.
-const chunkEntries = 1 << 14
+const chunkEntries = 1 << 17
 
 // zeroScale is the relative size below which a canonical reward counts as zero:
 // a canonical reward whose spread is below zeroScale·max|R| is rounding noise
@@ -31,7 +31,7 @@ const zeroScale = 1e-10
 // which removes potential shaping (C(R + γΦ(s′) − Φ(s)) = C(R)), and compares the
 // canonical rewards by the Pearson distance D_ρ = √((1 − ρ)/2) with ρ the
 // correlation under the coverage distribution D over (s, a, s′). ρ is clamped to
-// [−1, 1], so D_ρ ∈ [0, 1]. Computed as in the authors' tabular code,
+// [−1, 1], so D_ρ ∈ [0, 1]. As in the authors' tabular code,
 //
 //	C(R)(s,a,s′) = R(s,a,s′) + γΦ(s′) − Φ(s) − γM,  Φ(x) = Σ_{a,t} D_A(a) D_S(t) R(x,a,t),  M = Σ_x D_S(x) Φ(x),
 //
@@ -42,24 +42,45 @@ const zeroScale = 1e-10
 // EPIC honours [PositiveAffine] and [PotentialShaping]; it is not invariant to
 // S′-redistribution (use [STARC]) nor to everything that keeps optimal policies
 // (use [Regret]).
+//
+// Computation. With uniform coverage the rewards are read once: each entry is
+// shifted by data-determined references, z = R(s,a,s′) − R(0,0,s′) − (R(s,0,0) −
+// R(0,0,0)), which removes potential shaping up to rounding, and the second
+// moments of z, its row and column sums are accumulated; the Pearson moments of
+// the canonical rewards then follow exactly in O(S·A). Because z carries no
+// shaping, no large terms cancel, which keeps the result accurate where it
+// matters (a shaped and rescaled copy of R lands within 1e-8 of 0). With a
+// coverage D the rewards are read twice: once for Φ, once for the centred
+// weighted moments. Work is split into chunks of whole states of a size fixed by
+// the shape, partial sums are combined in chunk order, so the result is the same
+// bits whatever the number of cores.
 type EPIC struct {
 	s, a   int
 	gamma  float64
 	ds, da []float64 // D_S, D_A (uniform filled in)
+	dsUni  bool      // D_S uniform: Σ D_S·z is the row sum / S
 	cov    []float64 // D over (s,a,s′), nil for uniform
 	wrow   []float64 // Σ_{a,s′} D(s,a,s′) per s
 	wcol   []float64 // Σ_{s,a} D(s,a,s′) per s′
 	wsum   float64   // Σ D
 
 	phiA, phiB []float64 // Φ of each reward
-	gA, gB     []float64 // γΦ(s′)
-	hA, hB     []float64 // Φ(s) + γM + mean, subtracted per state s
+	gA, gB     []float64 // γΦ(s′), then (one pass) q̃(s′)
+	hA, hB     []float64 // Φ(s) + γM + mean, then (one pass) k̃(s)
 	rows       int       // states per chunk
 	chunks     int
 	part       []float64 // per-chunk partial sums, partStride each
 	x, y       []float64 // the rewards being compared
-	pass1      func(int)
-	pass2      func(int)
+
+	// one-pass workspace (uniform coverage)
+	psA, psB []float64 // per chunk: R(0,0,s′) + o(s) for the chunk's current state
+	colA     []float64 // per chunk: column sums of z, S each
+	colB     []float64
+	rzA, rzB []float64 // Σ_s′ z(s,a,s′) per (s,a)
+	dzA, dzB []float64 // Σ_s′ D_S(s′) z(s,a,s′) per (s,a) (non-uniform D_S)
+	oA, oB   []float64 // o(s) = R(s,0,0) − R(0,0,0)
+
+	pass1, pass2, pass func(int)
 }
 
 const partStride = 5
@@ -79,7 +100,8 @@ func NewEPIC(states, actions int, gamma float64, d Dists) (*EPIC, error) {
 	e := &EPIC{
 		s: states, a: actions, gamma: gamma,
 		ds: uniformOr(d.States, states), da: uniformOr(d.Actions, actions), cov: d.Coverage,
-		wrow: make([]float64, states), wcol: make([]float64, states),
+		dsUni: d.States == nil,
+		wrow:  make([]float64, states), wcol: make([]float64, states),
 		phiA: make([]float64, states), phiB: make([]float64, states),
 		gA: make([]float64, states), gB: make([]float64, states),
 		hA: make([]float64, states), hB: make([]float64, states),
@@ -93,6 +115,14 @@ func NewEPIC(states, actions int, gamma float64, d Dists) (*EPIC, error) {
 			e.wcol[i] = 1 / float64(states)
 		}
 		e.wsum = 1
+		e.psA, e.psB = make([]float64, e.chunks*states), make([]float64, e.chunks*states)
+		e.colA, e.colB = make([]float64, e.chunks*states), make([]float64, e.chunks*states)
+		e.rzA, e.rzB = make([]float64, states*actions), make([]float64, states*actions)
+		e.dzA, e.dzB = e.rzA, e.rzB
+		if !e.dsUni {
+			e.dzA, e.dzB = make([]float64, states*actions), make([]float64, states*actions)
+		}
+		e.oA, e.oB = make([]float64, states), make([]float64, states)
 	} else {
 		for s := range states {
 			for a := range actions {
@@ -105,30 +135,42 @@ func NewEPIC(states, actions int, gamma float64, d Dists) (*EPIC, error) {
 			e.wsum += e.wrow[s]
 		}
 	}
-	e.pass1, e.pass2 = e.potentials, e.moments
+	e.pass1, e.pass2, e.pass = e.potentials, e.moments, e.onePass
 	return e, nil
 }
 
+var epicHonours = []Invariance{PositiveAffine, PotentialShaping}
+
+const epicWhy = "EPIC's canonicalisation removes potential shaping only; use STARC for S′-redistribution or regret for argmax sets"
+
 // Distance returns the EPIC distance between a and b under invariance class inv,
-// or a *mesalab.Incomparable when EPIC cannot honour inv. It allocates nothing.
+// or a *mesalab.Incomparable when EPIC cannot honour inv. Rewards are not
+// re-validated (see [Reward.Validate]); with one worker it allocates nothing.
 func (e *EPIC) Distance(a, b Reward, inv Invariance) (float64, error) {
-	if err := within("EPIC", inv, []Invariance{PositiveAffine, PotentialShaping},
-		"EPIC's canonicalisation removes potential shaping only; use STARC for S′-redistribution or regret for argmax sets"); err != nil {
+	if err := within("EPIC", inv, epicHonours, epicWhy); err != nil {
 		return 0, err
 	}
 	if err := e.check(a, b); err != nil {
 		return 0, err
 	}
 	e.x, e.y = a.R, b.R
-	defer func() { e.x, e.y = nil, nil }()
+	var d float64
+	if e.cov == nil {
+		d = e.distanceOnePass()
+	} else {
+		d = e.distanceTwoPass()
+	}
+	e.x, e.y = nil, nil
+	return d, nil
+}
+
+func (e *EPIC) distanceTwoPass() float64 {
 	parallel.For(e.chunks, e.pass1)
-	var sumA, sumB, maxA, maxB float64
+	var sumA, sumB float64
 	for c := range e.chunks {
 		p := e.part[c*partStride:]
 		sumA += p[0]
 		sumB += p[1]
-		maxA = math.Max(maxA, p[2])
-		maxB = math.Max(maxB, p[3])
 	}
 	e.shift(e.phiA, e.gA, e.hA, sumA)
 	e.shift(e.phiB, e.gB, e.hB, sumB)
@@ -140,7 +182,17 @@ func (e *EPIC) Distance(a, b Reward, inv Invariance) (float64, error) {
 		syy += p[1]
 		sxy += p[2]
 	}
-	return pearsonDistance(sxx, syy, sxy, e.wsum, maxA, maxB), nil
+	return pearsonDistance(sxx, syy, sxy, e.wsum, e.scale(e.x, e.phiA), e.scale(e.y, e.phiB))
+}
+
+// scale is the size a canonical reward's spread is judged against: the largest of
+// |Φ|, the first row R(0,0,·) and the first entries R(s,0,0).
+func (e *EPIC) scale(r, phi []float64) float64 {
+	var m float64
+	for s := range e.s {
+		m = math.Max(m, math.Max(math.Abs(phi[s]), math.Max(math.Abs(r[s]), math.Abs(r[s*e.a*e.s]))))
+	}
+	return m
 }
 
 func (e *EPIC) check(a, b Reward) error {
@@ -169,68 +221,181 @@ func (e *EPIC) shift(phi, g, h []float64, sumWR float64) {
 	}
 }
 
-// potentials is pass 1 over chunk c: Φ(s) of both rewards for the chunk's states,
-// and the chunk's Σ D·R and max |R|.
+// potentials is pass 1 (with coverage) over chunk c: Φ(s) of both rewards for the
+// chunk's states, and the chunk's Σ D·R.
 func (e *EPIC) potentials(c int) {
 	S, A := e.s, e.a
-	var sumA, sumB, maxA, maxB float64
+	var sumA, sumB float64
 	for s := c * e.rows; s < min(S, (c+1)*e.rows); s++ {
 		var phiA, phiB float64
 		for a := range A {
 			base := (s*A + a) * S
-			xa, xb := e.x[base:base+S], e.y[base:base+S]
-			var da, db, wa, wb, ma, mb float64
-			if e.cov == nil {
-				da, wa, ma = rowStats(xa, e.ds)
-				db, wb, mb = rowStats(xb, e.ds)
-			} else {
-				w := e.cov[base : base+S]
-				da, wa, ma = rowStatsW(xa, e.ds, w)
-				db, wb, mb = rowStatsW(xb, e.ds, w)
-			}
+			w := e.cov[base : base+S]
+			da, wa := dot2(e.x[base:base+S], e.ds, w)
+			db, wb := dot2(e.y[base:base+S], e.ds, w)
 			phiA += e.da[a] * da
 			phiB += e.da[a] * db
 			sumA += wa
 			sumB += wb
-			maxA = math.Max(maxA, ma)
-			maxB = math.Max(maxB, mb)
 		}
 		e.phiA[s], e.phiB[s] = phiA, phiB
 	}
-	if e.cov == nil {
-		n := float64(S * A * S)
-		sumA, sumB = sumA/n, sumB/n
-	}
 	p := e.part[c*partStride:]
-	p[0], p[1], p[2], p[3] = sumA, sumB, maxA, maxB
+	p[0], p[1] = sumA, sumB
 }
 
-// moments is pass 2 over chunk c: the D-weighted centred second moments of the
-// two canonical rewards.
+// moments is pass 2 (with coverage) over chunk c: the D-weighted centred second
+// moments of the two canonical rewards.
 func (e *EPIC) moments(c int) {
 	S, A := e.s, e.a
 	var sxx, syy, sxy float64
 	for s := c * e.rows; s < min(S, (c+1)*e.rows); s++ {
 		for a := range A {
 			base := (s*A + a) * S
-			xa, xb := e.x[base:base+S], e.y[base:base+S]
-			var xx, yy, xy float64
-			if e.cov == nil {
-				xx, yy, xy = rowMoments(xa, xb, e.gA, e.gB, e.hA[s], e.hB[s])
-			} else {
-				xx, yy, xy = rowMomentsW(xa, xb, e.gA, e.gB, e.cov[base:base+S], e.hA[s], e.hB[s])
-			}
+			xx, yy, xy := rowMomentsW(e.x[base:base+S], e.y[base:base+S], e.gA, e.gB, e.cov[base:base+S], e.hA[s], e.hB[s])
 			sxx += xx
 			syy += yy
 			sxy += xy
 		}
 	}
-	if e.cov == nil {
-		n := float64(S * A * S)
-		sxx, syy, sxy = sxx/n, syy/n, sxy/n
-	}
 	p := e.part[c*partStride:]
 	p[0], p[1], p[2] = sxx, syy, sxy
+}
+
+// onePass reads chunk c once (uniform coverage): for each row (s,a) it forms
+// z = R(s,a,s′) − R(0,0,s′) − o(s) and accumulates Σz_A², Σz_B², Σz_A·z_B, the row
+// sums (and D_S-weighted row sums) and the chunk's column sums.
+func (e *EPIC) onePass(c int) {
+	S, A := e.s, e.a
+	psA, psB := e.psA[c*S:(c+1)*S], e.psB[c*S:(c+1)*S]
+	colA, colB := e.colA[c*S:(c+1)*S], e.colB[c*S:(c+1)*S]
+	clear(colA)
+	clear(colB)
+	p0A, p0B := e.x[:S], e.y[:S]
+	var saa, sbb, sab float64
+	for s := c * e.rows; s < min(S, (c+1)*e.rows); s++ {
+		oA, oB := e.x[s*A*S]-p0A[0], e.y[s*A*S]-p0B[0]
+		e.oA[s], e.oB[s] = oA, oB
+		for i := range psA {
+			psA[i] = p0A[i] + oA
+			psB[i] = p0B[i] + oB
+		}
+		for a := range A {
+			sa := s*A + a
+			ra, rb := e.x[sa*S:(sa+1)*S], e.y[sa*S:(sa+1)*S]
+			var zaa, zbb, zab float64
+			if e.dsUni {
+				e.rzA[sa], e.rzB[sa], zaa, zbb, zab = rowZ(ra, rb, psA, psB, colA, colB)
+			} else {
+				e.rzA[sa], e.rzB[sa], e.dzA[sa], e.dzB[sa], zaa, zbb, zab = rowZW(ra, rb, psA, psB, colA, colB, e.ds)
+			}
+			saa += zaa
+			sbb += zbb
+			sab += zab
+		}
+	}
+	p := e.part[c*partStride:]
+	p[0], p[1], p[2] = saa, sbb, sab
+}
+
+func (e *EPIC) distanceOnePass() float64 {
+	S, A := e.s, e.a
+	parallel.For(e.chunks, e.pass)
+	var saa, sbb, sab float64
+	for c := range e.chunks {
+		p := e.part[c*partStride:]
+		saa += p[0]
+		sbb += p[1]
+		sab += p[2]
+	}
+	// Column sums of z, in chunk order; kept in the first chunk's slots.
+	cA, cB := e.colA[:S], e.colB[:S]
+	for c := 1; c < e.chunks; c++ {
+		for i := range S {
+			cA[i] += e.colA[c*S+i]
+			cB[i] += e.colB[c*S+i]
+		}
+	}
+	zA := e.finishOnePass(e.x, e.rzA, e.dzA, e.oA, e.phiA, e.gA, e.hA)
+	zB := e.finishOnePass(e.y, e.rzB, e.dzB, e.oB, e.phiB, e.gB, e.hB)
+	sxx := e.crossMoment(saa, cA, cA, e.rzA, e.rzA, e.gA, e.gA, e.hA, e.hA)
+	syy := e.crossMoment(sbb, cB, cB, e.rzB, e.rzB, e.gB, e.gB, e.hB, e.hB)
+	sxy := e.crossMoment(sab, cA, cB, e.rzA, e.rzB, e.gA, e.gB, e.hA, e.hB)
+	_, _ = zA, zB
+	n := float64(S * A * S)
+	return pearsonDistance(sxx/n, syy/n, sxy/n, 1, e.scale(e.x, e.phiA), e.scale(e.y, e.phiB))
+}
+
+// finishOnePass computes Φ, then q̃(s′) (into g) and k̃(s) (into h) such that the
+// centred canonical reward is C(R)(s,a,s′) − μ = z(s,a,s′) + q̃(s′) + k̃(s). It
+// returns Σz.
+func (e *EPIC) finishOnePass(r, rz, dz, o, phi, q, k []float64) float64 {
+	S, A := e.s, e.a
+	p0 := r[:S]
+	var pbar, sumDS, sumDA float64
+	for s2 := range S {
+		pbar += e.ds[s2] * p0[s2]
+		sumDS += e.ds[s2]
+	}
+	for a := range A {
+		sumDA += e.da[a]
+	}
+	var m, sumZ float64
+	for s := range S {
+		var acc float64
+		for a := range A {
+			d := dz[s*A+a]
+			if e.dsUni {
+				d = rz[s*A+a] * e.ds[0]
+			}
+			acc += e.da[a] * d
+			sumZ += rz[s*A+a]
+		}
+		phi[s] = acc + sumDA*(pbar+sumDS*o[s])
+		m += e.ds[s] * phi[s]
+	}
+	var sumQ, sumK float64
+	for s := range S {
+		q[s] = p0[s] + e.gamma*phi[s]
+		k[s] = o[s] - phi[s] - e.gamma*m
+		sumQ += q[s]
+		sumK += k[s]
+	}
+	n := float64(S * A * S)
+	qbar := sumQ / float64(S)
+	mu := (sumZ + float64(S*A)*(sumQ+sumK)) / n
+	for s := range S {
+		q[s] -= qbar
+		k[s] += qbar - mu
+	}
+	return sumZ
+}
+
+// crossMoment returns Σ_{s,a,s′} (z_x + q_x + k_x)(z_y + q_y + k_y) from Σz_x·z_y
+// (zz), the column sums cx, cy and row sums rx, ry of z, and q, k. It is
+// symmetric in x and y to the last bit.
+func (e *EPIC) crossMoment(zz float64, cx, cy, rx, ry, qx, qy, kx, ky []float64) float64 {
+	S, A := e.s, e.a
+	var zqxy, zqyx, zkxy, zkyx, qq, kk, sqx, sqy, skx, sky float64
+	for i := range S {
+		zqxy += cx[i] * qy[i]
+		zqyx += cy[i] * qx[i]
+		var rsx, rsy float64
+		for a := range A {
+			rsx += rx[i*A+a]
+			rsy += ry[i*A+a]
+		}
+		zkxy += rsx * ky[i]
+		zkyx += rsy * kx[i]
+		qq += qx[i] * qy[i]
+		kk += kx[i] * ky[i]
+		sqx += qx[i]
+		sqy += qy[i]
+		skx += kx[i]
+		sky += ky[i]
+	}
+	sa := float64(S * A)
+	return zz + ((zqxy + zkxy) + (zqyx + zkyx)) + sa*(qq+kk) + float64(A)*(sqx*sky+sqy*skx)
 }
 
 // pearsonDistance turns D-weighted centred second moments (over total weight w)
@@ -254,92 +419,66 @@ func pearsonDistance(sxx, syy, sxy, w, scaleX, scaleY float64) float64 {
 	return math.Sqrt((1 - rho) / 2)
 }
 
-// rowStats returns Σ r·w, Σ r and max |r| over one row, with two independent
-// accumulators each (a fixed order: the result depends on the data only).
-func rowStats(r, w []float64) (dot, sum, maxabs float64) {
-	w = w[:len(r)]
-	var d0, d1, s0, s1, m0, m1 float64
+// rowZ is the one-pass kernel over one row: z_a = ra − pa, z_b = rb − pb; it adds
+// z to the column sums ca, cb and returns Σz_a, Σz_b, Σz_a², Σz_b², Σz_a·z_b, with
+// two accumulators each in a fixed order.
+func rowZ(ra, rb, pa, pb, ca, cb []float64) (sa, sb, aa, bb, ab float64) {
+	n := len(ra)
+	rb, pa, pb, ca, cb = rb[:n], pa[:n], pb[:n], ca[:n], cb[:n]
+	var sa0, sa1, sb0, sb1, aa0, aa1, bb0, bb1, ab0, ab1 float64
 	i := 0
-	for ; i+1 < len(r); i += 2 {
-		x0, x1 := r[i], r[i+1]
-		d0 += x0 * w[i]
-		d1 += x1 * w[i+1]
-		s0 += x0
-		s1 += x1
-		if a := math.Abs(x0); a > m0 {
-			m0 = a
-		}
-		if a := math.Abs(x1); a > m1 {
-			m1 = a
-		}
+	for ; i+1 < n; i += 2 {
+		za0, za1 := ra[i]-pa[i], ra[i+1]-pa[i+1]
+		zb0, zb1 := rb[i]-pb[i], rb[i+1]-pb[i+1]
+		ca[i] += za0
+		ca[i+1] += za1
+		cb[i] += zb0
+		cb[i+1] += zb1
+		sa0 += za0
+		sa1 += za1
+		sb0 += zb0
+		sb1 += zb1
+		aa0 += za0 * za0
+		aa1 += za1 * za1
+		bb0 += zb0 * zb0
+		bb1 += zb1 * zb1
+		ab0 += za0 * zb0
+		ab1 += za1 * zb1
 	}
-	if i < len(r) {
-		d0 += r[i] * w[i]
-		s0 += r[i]
-		if a := math.Abs(r[i]); a > m0 {
-			m0 = a
-		}
+	if i < n {
+		za0, zb0 := ra[i]-pa[i], rb[i]-pb[i]
+		ca[i] += za0
+		cb[i] += zb0
+		sa0 += za0
+		sb0 += zb0
+		aa0 += za0 * za0
+		bb0 += zb0 * zb0
+		ab0 += za0 * zb0
 	}
-	return d0 + d1, s0 + s1, math.Max(m0, m1)
+	return sa0 + sa1, sb0 + sb1, aa0 + aa1, bb0 + bb1, ab0 + ab1
 }
 
-// rowStatsW is rowStats with Σ r·cov in place of Σ r.
-func rowStatsW(r, w, cov []float64) (dot, wsum, maxabs float64) {
-	w, cov = w[:len(r)], cov[:len(r)]
-	var d0, d1, s0, s1, m0, m1 float64
-	i := 0
-	for ; i+1 < len(r); i += 2 {
-		x0, x1 := r[i], r[i+1]
-		d0 += x0 * w[i]
-		d1 += x1 * w[i+1]
-		s0 += x0 * cov[i]
-		s1 += x1 * cov[i+1]
-		if a := math.Abs(x0); a > m0 {
-			m0 = a
-		}
-		if a := math.Abs(x1); a > m1 {
-			m1 = a
-		}
+// rowZW is rowZ that also returns Σ D_S·z_a and Σ D_S·z_b.
+func rowZW(ra, rb, pa, pb, ca, cb, ds []float64) (sa, sb, da, db, aa, bb, ab float64) {
+	n := len(ra)
+	rb, pa, pb, ca, cb, ds = rb[:n], pa[:n], pb[:n], ca[:n], cb[:n], ds[:n]
+	for i := range n {
+		za, zb := ra[i]-pa[i], rb[i]-pb[i]
+		ca[i] += za
+		cb[i] += zb
+		sa += za
+		sb += zb
+		da += ds[i] * za
+		db += ds[i] * zb
+		aa += za * za
+		bb += zb * zb
+		ab += za * zb
 	}
-	if i < len(r) {
-		d0 += r[i] * w[i]
-		s0 += r[i] * cov[i]
-		if a := math.Abs(r[i]); a > m0 {
-			m0 = a
-		}
-	}
-	return d0 + d1, s0 + s1, math.Max(m0, m1)
+	return sa, sb, da, db, aa, bb, ab
 }
 
-// rowMoments returns Σ x², Σ y², Σ xy over one row, x = ra + ga − ha and
+// rowMomentsW returns Σ w·x², Σ w·y², Σ w·xy over one row, x = ra + ga − ha and
 // y = rb + gb − hb.
-func rowMoments(ra, rb, ga, gb []float64, ha, hb float64) (xx, yy, xy float64) {
-	rb, ga, gb = rb[:len(ra)], ga[:len(ra)], gb[:len(ra)]
-	var xx0, xx1, yy0, yy1, xy0, xy1 float64
-	i := 0
-	for ; i+1 < len(ra); i += 2 {
-		x0 := ra[i] + ga[i] - ha
-		y0 := rb[i] + gb[i] - hb
-		x1 := ra[i+1] + ga[i+1] - ha
-		y1 := rb[i+1] + gb[i+1] - hb
-		xx0 += x0 * x0
-		yy0 += y0 * y0
-		xy0 += x0 * y0
-		xx1 += x1 * x1
-		yy1 += y1 * y1
-		xy1 += x1 * y1
-	}
-	if i < len(ra) {
-		x0 := ra[i] + ga[i] - ha
-		y0 := rb[i] + gb[i] - hb
-		xx0 += x0 * x0
-		yy0 += y0 * y0
-		xy0 += x0 * y0
-	}
-	return xx0 + xx1, yy0 + yy1, xy0 + xy1
-}
-
-// rowMomentsW is rowMoments weighted by w.
 func rowMomentsW(ra, rb, ga, gb, w []float64, ha, hb float64) (xx, yy, xy float64) {
 	rb, ga, gb, w = rb[:len(ra)], ga[:len(ra)], gb[:len(ra)], w[:len(ra)]
 	var xx0, xx1, yy0, yy1, xy0, xy1 float64
@@ -384,7 +523,7 @@ func (e *EPIC) Canonicalize(r Reward, dst []float64) ([]float64, error) {
 		var p float64
 		for a := range A {
 			base := (s*A + a) * S
-			d, _, _ := rowStats(r.R[base:base+S], e.ds)
+			d, _ := dot2(e.ds, r.R[base:base+S], r.R[base:base+S])
 			p += e.da[a] * d
 		}
 		phi[s] = p
@@ -404,8 +543,7 @@ func (e *EPIC) Canonicalize(r Reward, dst []float64) ([]float64, error) {
 // EPICDistance is [EPIC.Distance] for one pair: it validates both rewards and the
 // distributions, prepares a workspace and compares.
 func EPICDistance(a, b Reward, gamma float64, d Dists, inv Invariance) (float64, error) {
-	if err := within("EPIC", inv, []Invariance{PositiveAffine, PotentialShaping},
-		"EPIC's canonicalisation removes potential shaping only; use STARC for S′-redistribution or regret for argmax sets"); err != nil {
+	if err := within("EPIC", inv, epicHonours, epicWhy); err != nil {
 		return 0, err
 	}
 	if err := validatePair(a, b); err != nil {

@@ -91,18 +91,25 @@ type STARC struct {
 	opt   STARCOptions
 
 	// value canonicalisation
-	t      []float64 // T
+	t      []float64 // T, dense (nil when sparse)
+	tStart []int32   // T in compressed sparse rows over (s,a): row sa is
+	tCol   []int32   // tCol[tStart[sa]:tStart[sa+1]], with probabilities
+	tVal   []float64 // tVal[…] (nil when dense)
 	pi     []float64 // π
-	lu     mat.LU    // of I − γP_π
-	rhs    *mat.Dense
-	sol    *mat.Dense
+	inv    []float64 // (I − γP_π)⁻¹, S×S row-major
 	rA, rB []float64 // r(s,a) = E_{S′}R, then c(s,a)
+	rpA    []float64 // r_π, then V^π
+	rpB    []float64
+	vA, vB []float64 // V^π
 	wsa    []float64 // D(s,a)
 	x, y   []float64
 	rows   int
 	chunks int
 	step1  func(int)
 	step2  func(int)
+	step3  func(int)
+
+	name string // "STARC with the … canonicalisation", for Incomparable
 
 	// EPIC canonicalisation
 	epic   *EPIC
@@ -111,8 +118,10 @@ type STARC struct {
 
 // NewSTARC prepares a STARC metric for rewards over S states and A actions with
 // discount γ. The value canonicalisation needs opt.Transitions and γ < 1; its
-// preparation factorises the S×S matrix I − γP_π once (O(S³)), after which each
-// [STARC.Distance] costs O(S²A).
+// preparation inverts the S×S matrix I − γP_π once (O(S³)), after which each
+// [STARC.Distance] costs O(S² + A·S·k) for T with k successors per (s, a): a T
+// with at most a quarter of its entries non-zero is kept in compressed sparse
+// rows, so only the rewards of possible transitions are read.
 func NewSTARC(states, actions int, gamma float64, opt STARCOptions) (*STARC, error) {
 	if err := checkShape(states, actions); err != nil {
 		return nil, err
@@ -134,7 +143,8 @@ func NewSTARC(states, actions int, gamma float64, opt STARCOptions) (*STARC, err
 	if err := opt.Dists.Validate(states, actions); err != nil {
 		return nil, fmt.Errorf("STARC: %w", err)
 	}
-	st := &STARC{s: states, a: actions, gamma: gamma, opt: opt}
+	st := &STARC{s: states, a: actions, gamma: gamma, opt: opt,
+		name: "STARC with the " + opt.Canonicalisation.String() + " canonicalisation"}
 	n := states * actions * states
 	switch opt.Canonicalisation {
 	case EPICCanonicalisation:
@@ -158,7 +168,6 @@ func NewSTARC(states, actions int, gamma float64, opt STARCOptions) (*STARC, err
 	if err := checkTransitions(opt.Transitions, states, actions); err != nil {
 		return nil, fmt.Errorf("STARC: %w", err)
 	}
-	st.t = opt.Transitions
 	st.pi = opt.Policy
 	if st.pi == nil {
 		st.pi = make([]float64, states*actions)
@@ -168,7 +177,30 @@ func NewSTARC(states, actions int, gamma float64, opt STARCOptions) (*STARC, err
 	} else if err := checkPolicy(st.pi, states, actions); err != nil {
 		return nil, fmt.Errorf("STARC: %w", err)
 	}
-	// I − γP_π, P_π(s, s′) = Σ_a π(a|s) T(s,a,s′).
+	T := opt.Transitions
+	nnz := 0
+	for _, p := range T {
+		if p != 0 {
+			nnz++
+		}
+	}
+	if nnz <= len(T)/4 {
+		st.tStart = make([]int32, states*actions+1)
+		st.tCol = make([]int32, 0, nnz)
+		st.tVal = make([]float64, 0, nnz)
+		for sa := range states * actions {
+			for s2, p := range T[sa*states : (sa+1)*states] {
+				if p != 0 {
+					st.tCol = append(st.tCol, int32(s2))
+					st.tVal = append(st.tVal, p)
+				}
+			}
+			st.tStart[sa+1] = int32(len(st.tCol))
+		}
+	} else {
+		st.t = T
+	}
+	// (I − γP_π)⁻¹ with P_π(s, s′) = Σ_a π(a|s) T(s,a,s′); invertible for γ < 1.
 	m := mat.NewDense(states, states, nil)
 	raw := m.RawMatrix()
 	for s := range states {
@@ -178,15 +210,27 @@ func NewSTARC(states, actions int, gamma float64, opt STARCOptions) (*STARC, err
 			if p == 0 {
 				continue
 			}
-			for s2, tp := range st.t[(s*actions+a)*states : (s*actions+a+1)*states] {
+			for s2, tp := range T[(s*actions+a)*states : (s*actions+a+1)*states] {
 				row[s2] -= gamma * p * tp
 			}
 		}
 		row[s]++
 	}
-	st.lu.Factorize(m)
-	st.rhs, st.sol = mat.NewDense(states, 2, nil), mat.NewDense(states, 2, nil)
+	var inv mat.Dense
+	if err := inv.Inverse(m); err != nil {
+		var cond mat.Condition
+		if !errors.As(err, &cond) {
+			return nil, fmt.Errorf("STARC: inverting I − γP_π: %w", err)
+		}
+	}
+	st.inv = make([]float64, states*states)
+	ir := inv.RawMatrix()
+	for s := range states {
+		copy(st.inv[s*states:(s+1)*states], ir.Data[s*ir.Stride:s*ir.Stride+states])
+	}
 	st.rA, st.rB = make([]float64, states*actions), make([]float64, states*actions)
+	st.rpA, st.rpB = make([]float64, states), make([]float64, states)
+	st.vA, st.vB = make([]float64, states), make([]float64, states)
 	st.wsa = make([]float64, states*actions)
 	if c := opt.Dists.Coverage; c != nil {
 		for sa := range st.wsa {
@@ -201,22 +245,24 @@ func NewSTARC(states, actions int, gamma float64, opt STARCOptions) (*STARC, err
 	}
 	st.rows = max(1, chunkEntries/(actions*states))
 	st.chunks = (states + st.rows - 1) / st.rows
-	st.step1, st.step2 = st.expected, st.advantage
+	st.step1, st.step2, st.step3 = st.expected, st.values, st.advantage
 	return st, nil
 }
+
+var starcHonours = []Invariance{PositiveAffine, PotentialShaping, ShapingRedistribution}
 
 // Honours lists the invariance classes this STARC metric honours.
 func (st *STARC) Honours() []Invariance {
 	if st.opt.Canonicalisation == ValueCanonicalisation {
-		return []Invariance{PositiveAffine, PotentialShaping, ShapingRedistribution}
+		return starcHonours
 	}
-	return []Invariance{PositiveAffine, PotentialShaping}
+	return starcHonours[:2]
 }
 
 // Distance returns the STARC distance between a and b, or a *mesalab.Incomparable
 // when inv is a class this metric cannot honour.
 func (st *STARC) Distance(a, b Reward, inv Invariance) (float64, error) {
-	if err := within("STARC with the "+st.opt.Canonicalisation.String()+" canonicalisation", inv, st.Honours(),
+	if err := within(st.name, inv, st.Honours(),
 		"invariance to S′-redistribution needs the value canonicalisation (and T); argmax sets need regret"); err != nil {
 		return 0, err
 	}
@@ -229,11 +275,9 @@ func (st *STARC) Distance(a, b Reward, inv Invariance) (float64, error) {
 		return st.directEPIC(a, b)
 	}
 	st.x, st.y = a.R, b.R
-	defer func() { st.x, st.y = nil, nil }()
 	parallel.For(st.chunks, st.step1)
-	// r_π(s) = Σ_a π(a|s) r(s,a); V^π = (I − γP_π)⁻¹ r_π for both rewards at once.
+	// r_π(s) = Σ_a π(a|s) r(s,a); V^π = (I − γP_π)⁻¹ r_π for both rewards.
 	S, A := st.s, st.a
-	rhs := st.rhs.RawMatrix()
 	for s := range S {
 		var va, vb float64
 		for a := range A {
@@ -241,16 +285,14 @@ func (st *STARC) Distance(a, b Reward, inv Invariance) (float64, error) {
 			va += p * st.rA[s*A+a]
 			vb += p * st.rB[s*A+a]
 		}
-		rhs.Data[s*rhs.Stride], rhs.Data[s*rhs.Stride+1] = va, vb
-	}
-	if err := st.lu.SolveTo(st.sol, false, st.rhs); err != nil {
-		var cond mat.Condition
-		if !errors.As(err, &cond) {
-			return 0, fmt.Errorf("STARC: policy evaluation: %w", err)
-		}
+		st.rpA[s], st.rpB[s] = va, vb
 	}
 	parallel.For(st.chunks, st.step2)
-	scaleA, scaleB := maxAbs(a.R), maxAbs(b.R)
+	// The scale a canonical reward's norm is judged against: its terms r and V.
+	scaleA := math.Max(maxAbs(st.rA), maxAbs(st.vA))
+	scaleB := math.Max(maxAbs(st.rB), maxAbs(st.vB))
+	parallel.For(st.chunks, st.step3)
+	st.x, st.y = nil, nil
 	return normedDistance(st.rA, st.rB, st.wsa, st.opt.Norm, st.opt.Metric, scaleA, scaleB), nil
 }
 
@@ -259,19 +301,48 @@ func (st *STARC) expected(c int) {
 	S, A := st.s, st.a
 	for sa := c * st.rows * A; sa < min(S, (c+1)*st.rows)*A; sa++ {
 		base := sa * S
-		st.rA[sa], st.rB[sa] = dot2(st.t[base:base+S], st.x[base:base+S], st.y[base:base+S])
+		if st.t != nil {
+			st.rA[sa], st.rB[sa] = dot2(st.t[base:base+S], st.x[base:base+S], st.y[base:base+S])
+			continue
+		}
+		var ra, rb float64
+		lo, hi := st.tStart[sa], st.tStart[sa+1]
+		x, y := st.x[base:base+S], st.y[base:base+S]
+		for k, s2 := range st.tCol[lo:hi] {
+			p := st.tVal[int(lo)+k]
+			ra += p * x[s2]
+			rb += p * y[s2]
+		}
+		st.rA[sa], st.rB[sa] = ra, rb
 	}
 }
 
-// advantage is step 2: c(s,a) = r(s,a) − V(s) + γ Σ_s′ T(s,a,s′) V(s′).
+// values is step 2 over a chunk of states: V^π(s) = Σ_s′ (I − γP_π)⁻¹(s,s′) r_π(s′).
+func (st *STARC) values(c int) {
+	S := st.s
+	for s := c * st.rows; s < min(S, (c+1)*st.rows); s++ {
+		st.vA[s], st.vB[s] = dot2(st.inv[s*S:(s+1)*S], st.rpA, st.rpB)
+	}
+}
+
+// advantage is step 3: c(s,a) = r(s,a) − V(s) + γ Σ_s′ T(s,a,s′) V(s′).
 func (st *STARC) advantage(c int) {
 	S, A := st.s, st.a
-	sol := st.sol.RawMatrix()
 	for s := c * st.rows; s < min(S, (c+1)*st.rows); s++ {
-		va, vb := sol.Data[s*sol.Stride], sol.Data[s*sol.Stride+1]
+		va, vb := st.vA[s], st.vB[s]
 		for a := range A {
 			sa := s*A + a
-			ta, tb := dotStrided2(st.t[sa*S:(sa+1)*S], sol.Data, sol.Stride)
+			var ta, tb float64
+			if st.t != nil {
+				ta, tb = dot2(st.t[sa*S:(sa+1)*S], st.vA, st.vB)
+			} else {
+				lo, hi := st.tStart[sa], st.tStart[sa+1]
+				for k, s2 := range st.tCol[lo:hi] {
+					p := st.tVal[int(lo)+k]
+					ta += p * st.vA[s2]
+					tb += p * st.vB[s2]
+				}
+			}
 			st.rA[sa] += st.gamma*ta - va
 			st.rB[sa] += st.gamma*tb - vb
 		}
@@ -283,11 +354,12 @@ func (st *STARC) directEPIC(a, b Reward) (float64, error) {
 	if _, err := st.epic.Canonicalize(a, st.cA); err != nil {
 		return 0, err
 	}
+	scaleA := st.epic.scale(a.R, st.epic.phiA)
 	if _, err := st.epic.Canonicalize(b, st.cB); err != nil {
 		return 0, err
 	}
-	w := st.opt.Dists.Coverage
-	return normedDistance(st.cA, st.cB, w, st.opt.Norm, st.opt.Metric, maxAbs(a.R), maxAbs(b.R)), nil
+	scaleB := st.epic.scale(b.R, st.epic.phiA)
+	return normedDistance(st.cA, st.cB, st.opt.Dists.Coverage, st.opt.Norm, st.opt.Metric, scaleA, scaleB), nil
 }
 
 // normedDistance returns ½‖x/‖x‖_p − y/‖y‖_p‖_q under weights w (nil: uniform),
@@ -367,25 +439,6 @@ func dot2(t, x, y []float64) (float64, float64) {
 	if i < len(t) {
 		a0 += t[i] * x[i]
 		b0 += t[i] * y[i]
-	}
-	return a0 + a1, b0 + b1
-}
-
-// dotStrided2 returns Σ_k t[k]·v[k·stride] and Σ_k t[k]·v[k·stride+1].
-func dotStrided2(t, v []float64, stride int) (float64, float64) {
-	var a0, a1, b0, b1 float64
-	i := 0
-	for ; i+1 < len(t); i += 2 {
-		j := i * stride
-		a0 += t[i] * v[j]
-		b0 += t[i] * v[j+1]
-		a1 += t[i+1] * v[j+stride]
-		b1 += t[i+1] * v[j+stride+1]
-	}
-	if i < len(t) {
-		j := i * stride
-		a0 += t[i] * v[j]
-		b0 += t[i] * v[j+1]
 	}
 	return a0 + a1, b0 + b1
 }
