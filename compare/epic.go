@@ -488,20 +488,19 @@ func rowMomentsW(ra, rb, ga, gb, w []float64, ha, hb float64) (xx, yy, xy float6
 		y0 := rb[i] + gb[i] - hb
 		x1 := ra[i+1] + ga[i+1] - ha
 		y1 := rb[i+1] + gb[i+1] - hb
-		wx0, wx1 := w[i]*x0, w[i+1]*x1
-		xx0 += wx0 * x0
-		yy0 += w[i] * y0 * y0
-		xy0 += wx0 * y0
-		xx1 += wx1 * x1
-		yy1 += w[i+1] * y1 * y1
-		xy1 += wx1 * y1
+		xx0 += w[i] * (x0 * x0)
+		yy0 += w[i] * (y0 * y0)
+		xy0 += w[i] * (x0 * y0)
+		xx1 += w[i+1] * (x1 * x1)
+		yy1 += w[i+1] * (y1 * y1)
+		xy1 += w[i+1] * (x1 * y1)
 	}
 	if i < len(ra) {
 		x0 := ra[i] + ga[i] - ha
 		y0 := rb[i] + gb[i] - hb
-		xx0 += w[i] * x0 * x0
-		yy0 += w[i] * y0 * y0
-		xy0 += w[i] * x0 * y0
+		xx0 += w[i] * (x0 * x0)
+		yy0 += w[i] * (y0 * y0)
+		xy0 += w[i] * (x0 * y0)
 	}
 	return xx0 + xx1, yy0 + yy1, xy0 + xy1
 }
