@@ -212,7 +212,7 @@ func checkDist(name string, p []float64, n int) error {
 		sum += x
 	}
 	if math.Abs(sum-1) > probTolerance {
-		return fmt.Errorf("%s sums to %.17g, want 1 (within %g)", name, sum, probTolerance)
+		return fmt.Errorf("%s sums to %.15g, want 1 (within %g)", name, sum, probTolerance)
 	}
 	return nil
 }

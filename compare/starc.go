@@ -478,7 +478,7 @@ func checkTransitions(t []float64, states, actions int) error {
 			sum += p
 		}
 		if math.Abs(sum-1) > probTolerance {
-			return fmt.Errorf("transition model row T[s=%d][a=%d][·] sums to %.17g, want 1", sa/actions, sa%actions, sum)
+			return fmt.Errorf("transition model row T[s=%d][a=%d][·] sums to %.15g, want 1", sa/actions, sa%actions, sum)
 		}
 	}
 	return nil

@@ -28,6 +28,7 @@ missing the answer is "incomparable", naming what is missing.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(newVersion(), newList(), newRun())
+	root.AddCommand(newCompare())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	}
