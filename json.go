@@ -21,7 +21,10 @@ func (c Comparison) MarshalJSON() ([]byte, error) {
 	j := comparisonJSON{Distribution: c.Distribution, Subject: c.Subject, Tasks: c.Tasks, Incomparable: c.Incomparable}
 	if c.Incomparable == nil {
 		j.Agreement, j.Regret, j.NormalizedRegret = &c.Agreement, &c.Regret, &c.NormalizedRegret
-		j.Distance, j.Coverage = &c.Distance, &c.Coverage
+		j.Distance = &c.Distance
+		if c.Coverage != CoverageUnknown {
+			j.Coverage = &c.Coverage
+		}
 	}
 	return json.Marshal(j)
 }
@@ -32,15 +35,19 @@ func (c *Comparison) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*c = Comparison{Distribution: j.Distribution, Subject: j.Subject, Tasks: j.Tasks, Incomparable: j.Incomparable}
+	*c = Comparison{Distribution: j.Distribution, Subject: j.Subject, Tasks: j.Tasks, Incomparable: j.Incomparable,
+		Coverage: CoverageUnknown}
 	for _, p := range []struct {
 		src *float64
 		dst *float64
 	}{{j.Agreement, &c.Agreement}, {j.Regret, &c.Regret}, {j.NormalizedRegret, &c.NormalizedRegret},
-		{j.Distance, &c.Distance}, {j.Coverage, &c.Coverage}} {
+		{j.Distance, &c.Distance}} {
 		if p.src != nil {
 			*p.dst = *p.src
 		}
+	}
+	if j.Coverage != nil {
+		c.Coverage = *j.Coverage
 	}
 	return nil
 }

@@ -189,15 +189,19 @@ type Comparison struct {
 	// u_m after centring each per task (EPIC with γ = 0); see compare.Pearson for the
 	// degenerate cases.
 	Distance float64
-	// Coverage is the share of the enumerated task space that this distribution
-	// reaches with positive probability (1 for a sampled distribution is not
-	// claimed: it is the share of distinct tasks among the samples).
+	// Coverage is the share of the finite task space X that this distribution
+	// reaches with positive probability. It is measured only for an enumerated
+	// distribution over a task space of known size; otherwise it is
+	// [CoverageUnknown] (null in JSON).
 	Coverage float64
 	// Tasks is the number of tasks evaluated (support size or sample count).
 	Tasks int
 	// Incomparable, when set, says which bridge is missing.
 	Incomparable *Incomparable
 }
+
+// CoverageUnknown marks a Comparison whose coverage was not measured.
+const CoverageUnknown = -1.0
 
 // String renders a comparison on one line for logs and tests.
 func (c Comparison) String() string {

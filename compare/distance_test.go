@@ -363,7 +363,7 @@ func TestERC(t *testing.T) {
 }
 
 // TestIncomparable: a comparator given a class it cannot honour says so.
-func TestIncomparable(t *testing.T) {
+func TestComparatorsIncomparable(t *testing.T) {
 	r := rand.New(rand.NewPCG(12, 12))
 	const S, A = 3, 2
 	a, b := randomReward(r, S, A), randomReward(r, S, A)

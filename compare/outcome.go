@@ -19,8 +19,8 @@ type Options struct {
 	Samples int
 	// Seed seeds those draws; each distribution gets its own stream.
 	Seed uint64
-	// TaskSpace is |X| when X is finite and known; 0 otherwise. Coverage is reported
-	// only when it is set.
+	// TaskSpace is |X| when X is finite and known; 0 otherwise. Coverage is measured
+	// only when it is set and the distribution is enumerated.
 	TaskSpace int
 }
 
@@ -106,7 +106,8 @@ func onDistribution[X any, O comparable](d *mesalab.Decomposition[X, O], m mesal
 		c.NormalizedRegret /= mass
 	}
 	c.Distance = pearson.Distance()
-	if opt.TaskSpace > 0 {
+	c.Coverage = mesalab.CoverageUnknown
+	if _, enumerated := dist.(mesalab.Finite[X]); enumerated && opt.TaskSpace > 0 {
 		c.Coverage = float64(reached) / float64(opt.TaskSpace)
 	}
 	return c

@@ -73,19 +73,34 @@ func (c Config) Bar(name string, total int) Bar {
 }
 
 // ParamError is a parameter value that cannot be used: bad input, not a failure.
+// Either Name, Value and Want describe it, or Err does.
 type ParamError struct {
 	Name, Value, Want string
+	Err               error
 }
 
 func (e *ParamError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
 	return fmt.Sprintf("parameter %s: %q, want %s", e.Name, e.Value, e.Want)
+}
+
+func (e *ParamError) Unwrap() error { return e.Err }
+
+// Invalid marks err, a validation failure of a configuration, as bad input.
+func Invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ParamError{Err: err}
 }
 
 // Float parses parameter name as a finite float64.
 func (c Config) Float(name string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(c.Params[name]), 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, &ParamError{name, c.Params[name], "a finite number"}
+		return 0, &ParamError{Name: name, Value: c.Params[name], Want: "a finite number"}
 	}
 	return v, nil
 }
@@ -94,7 +109,7 @@ func (c Config) Float(name string) (float64, error) {
 func (c Config) Int(name string) (int, error) {
 	v, err := strconv.Atoi(strings.TrimSpace(c.Params[name]))
 	if err != nil {
-		return 0, &ParamError{name, c.Params[name], "a whole number"}
+		return 0, &ParamError{Name: name, Value: c.Params[name], Want: "a whole number"}
 	}
 	return v, nil
 }
@@ -105,7 +120,7 @@ func (c Config) Floats(name string) ([]float64, error) {
 	for f := range strings.SplitSeq(c.Params[name], ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, &ParamError{name, c.Params[name], "a comma-separated list of finite numbers"}
+			return nil, &ParamError{Name: name, Value: c.Params[name], Want: "a comma-separated list of finite numbers"}
 		}
 		out = append(out, v)
 	}

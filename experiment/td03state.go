@@ -95,7 +95,7 @@ func runTD03State(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	learn := mdp.QLearning{Episodes: episodes, Horizon: td0Horizon, Epsilon: epsilon, Alpha: 0.5}
 	if err := learn.Validate(); err != nil {
-		return nil, err
+		return nil, Invalid(err)
 	}
 	everywhere, err := ThreeStateMDP([]float64{1. / 3, 1. / 3, 1. / 3})
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/mesalab/mesalab"
 )
 
 // WriteText prints a result as readable tables: metrics, comparisons, verdicts with
@@ -33,8 +35,12 @@ func (r *Result) WriteText(w io.Writer) error {
 				fmt.Fprintf(tw, "%s\t%s\tincomparable: missing %s\n", c.Subject, c.Distribution, strings.Join(c.Incomparable.Missing, "; "))
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4g\t%.4g\t%.4g\t%.4g\n", c.Subject, c.Distribution,
-				c.Agreement, c.Regret, c.NormalizedRegret, c.Distance, c.Coverage)
+			coverage := "-"
+			if c.Coverage != mesalab.CoverageUnknown {
+				coverage = fmt.Sprintf("%.4g", c.Coverage)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4g\t%.4g\t%.4g\t%s\n", c.Subject, c.Distribution,
+				c.Agreement, c.Regret, c.NormalizedRegret, c.Distance, coverage)
 		}
 		fmt.Fprintln(tw)
 	}

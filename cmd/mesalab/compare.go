@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/mesalab/mesalab"
+	core "github.com/mesalab/mesalab"
 	"github.com/mesalab/mesalab/compare"
 	"github.com/mesalab/mesalab/ndarray"
 	"github.com/spf13/cobra"
@@ -21,12 +21,12 @@ var compareMetrics = []string{"epic", "dard", "starc", "regret"}
 // incomparable under the chosen invariance class, or for want of an input, is
 // null in "metrics" and explained in "incomparable".
 type compareOutput struct {
-	Metrics      map[string]*float64              `json:"metrics"`
-	Incomparable map[string]*mesalab.Incomparable `json:"incomparable,omitempty"`
-	Details      map[string]any                   `json:"details,omitempty"`
-	Shapes       compareShapes                    `json:"shapes"`
-	Invariance   compare.Invariance               `json:"invariance"`
-	Gamma        float64                          `json:"gamma"`
+	Metrics      map[string]*float64           `json:"metrics"`
+	Incomparable map[string]*core.Incomparable `json:"incomparable,omitempty"`
+	Details      map[string]any                `json:"details,omitempty"`
+	Shapes       compareShapes                 `json:"shapes"`
+	Invariance   compare.Invariance            `json:"invariance"`
+	Gamma        float64                       `json:"gamma"`
 }
 
 type compareShapes struct {
@@ -111,10 +111,10 @@ non-negative and sum to 1 (within 1e-9).`,
 				Shapes:     compareShapes{A: in.shapeA, B: in.shapeB, States: in.a.S, Actions: in.a.A},
 			}
 			incomparable := func(m string, err error) error {
-				var inc *mesalab.Incomparable
+				var inc *core.Incomparable
 				if errors.As(err, &inc) {
 					if out.Incomparable == nil {
-						out.Incomparable = map[string]*mesalab.Incomparable{}
+						out.Incomparable = map[string]*core.Incomparable{}
 					}
 					out.Metrics[m] = nil
 					out.Incomparable[m] = inc
@@ -123,7 +123,7 @@ non-negative and sum to 1 (within 1e-9).`,
 				return badInputf("%s: %v", m, err)
 			}
 			missingT := func(metric, why string) error {
-				return &mesalab.Incomparable{Missing: []string{"transition model T (--transitions): " + metric + " " + why}}
+				return &core.Incomparable{Missing: []string{"transition model T (--transitions): " + metric + " " + why}}
 			}
 			for _, m := range metrics {
 				var v float64

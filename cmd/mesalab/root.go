@@ -23,6 +23,14 @@ different types are compared only through an explicit bridge; where the bridge i
 missing the answer is "incomparable", naming what is missing.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// A bare "mesalab" prints help; anything else unknown is bad input.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return badInputf("unknown command %q (see 'mesalab --help')", args[0])
+			}
+			return cmd.Help()
+		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

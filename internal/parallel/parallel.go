@@ -1,10 +1,7 @@
-// Package parallel runs index-addressed work on every core with results that do
-// not depend on how many cores there are.
-//
-// The contract that makes results bit-identical whatever GOMAXPROCS is: fn(i)
-// writes only what belongs to index i (a slot of a result slice), and the caller
-// combines the slots in index order afterwards. Which worker runs which index, and
-// when, is left to the scheduler and never shows in the result.
+// Package parallel runs independent work items on every core while keeping results
+// deterministic: item i always writes its own slot i, and any reduction is done by
+// the caller in index order, so the output does not depend on GOMAXPROCS or on
+// which worker ran which item.
 package parallel
 
 import (
@@ -13,12 +10,20 @@ import (
 	"sync/atomic"
 )
 
-// For calls fn(i) for every i in [0, n), on min(GOMAXPROCS, n) goroutines, and
-// returns when all calls have returned. With one worker (GOMAXPROCS = 1 or n = 1)
-// it runs inline in index order and allocates nothing.
+// Workers returns how many goroutines For uses for n items: min(n, GOMAXPROCS).
+func Workers(n int) int {
+	return max(1, min(n, runtime.GOMAXPROCS(0)))
+}
+
+// For calls fn(i) for every i in [0, n), on Workers(n) goroutines, and returns when
+// all calls have returned. fn must only write state owned by item i. Items are
+// handed out dynamically, so uneven items balance across cores.
 func For(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
+	if n <= 0 {
+		return
+	}
+	w := Workers(n)
+	if w == 1 {
 		for i := range n {
 			fn(i)
 		}
@@ -26,22 +31,38 @@ func For(n int, fn func(i int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= n {
-				return
+	for range w {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
 			}
-			fn(i)
-		}
+		})
 	}
-	wg.Add(workers - 1)
-	for range workers - 1 {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
 	wg.Wait()
+}
+
+// Chunks splits [0, n) into fixed chunks of at most size items, independent of the
+// number of workers, so per-chunk partial sums combined in chunk order give the same
+// bits on any machine. It calls fn(chunk, lo, hi) for each chunk in parallel.
+func Chunks(n, size int, fn func(chunk, lo, hi int)) {
+	if size <= 0 {
+		size = 1
+	}
+	count := (n + size - 1) / size
+	For(count, func(c int) {
+		lo := c * size
+		fn(c, lo, min(lo+size, n))
+	})
+}
+
+// NumChunks is the number of chunks Chunks makes of n items.
+func NumChunks(n, size int) int {
+	if size <= 0 {
+		size = 1
+	}
+	return (n + size - 1) / size
 }
