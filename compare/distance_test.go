@@ -534,3 +534,25 @@ func TestDegenerate(t *testing.T) {
 		t.Errorf("STARC(constant, reward) = %v, want ½ (a unit vector against 0)", got)
 	}
 }
+
+// TestDistanceAllocatesNothing: prepared EPIC (both paths) and STARC allocate
+// nothing per comparison with one worker.
+func TestDistanceAllocatesNothing(t *testing.T) {
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	r := rand.New(rand.NewPCG(15, 15))
+	const S, A = 40, 3
+	a, b := randomReward(r, S, A), randomReward(r, S, A)
+	e1, _ := NewEPIC(S, A, 0.9, Dists{})
+	e2, _ := NewEPIC(S, A, 0.9, Dists{Coverage: randomDist(r, S*A*S), States: randomDist(r, S)})
+	st, _ := NewSTARC(S, A, 0.9, STARCOptions{Transitions: randomT(r, S, A, 3)})
+	for name, f := range map[string]func(){
+		"EPIC one pass":   func() { e1.Distance(a, b, PotentialShaping) },
+		"EPIC two passes": func() { e2.Distance(a, b, PotentialShaping) },
+		"STARC":           func() { st.Distance(a, b, ShapingRedistribution) },
+	} {
+		if n := testing.AllocsPerRun(20, f); n != 0 {
+			t.Errorf("%s: %v allocations per comparison", name, n)
+		}
+	}
+}
