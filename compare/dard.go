@@ -4,7 +4,7 @@ import "fmt"
 
 // DARDDistance is the Dynamics-Aware Reward Distance of Wulfe, Balakrishna,
 // Ellis, Mercat, McAllister and Gaidon, "Dynamics-Aware Comparison of Learned
-// Reward Functions" (ICLR 2022), Def. 3: the Pearson distance √((1 − ρ)/2), under
+// Reward Functions" (ICLR 2022): the Pearson distance √((1 − ρ)/2), under
 // the coverage d.Coverage (uniform when nil), between canonical rewards that
 // draw successors from the transition model T rather than from D_S,
 //

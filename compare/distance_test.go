@@ -318,8 +318,8 @@ func TestRegretClosedForm(t *testing.T) {
 	}{
 		{PotentialShaping, 1, 0.5, false, a, b, false},
 		{ArgmaxSets, 1, 1, false, a, b, false},
-		{ShapingRedistribution, 0, 0, true, a, a.Scale(3, 2), true},
-		{ArgmaxSets, 0, 0, true, a, a.Scale(3, 2), true},
+		{ShapingRedistribution, 0, 0, true, a, a.Affine(3, 2), true},
+		{ArgmaxSets, 0, 0, true, a, a.Affine(3, 2), true},
 	} {
 		res, err := Regret(tc.first, tc.second, 0.5, T, []float64{1}, tc.inv)
 		if err != nil {
@@ -337,14 +337,14 @@ func TestERC(t *testing.T) {
 	T := randomT(r, S, A, 2)
 	a, b := randomReward(r, S, A), randomReward(r, S, A)
 	opt := ERCOptions{Episodes: 500, Horizon: 20, Seed: 3}
-	same, err := ERC(a, a.Scale(2.5, -1), 0.9, T, nil, opt, PositiveAffine)
+	same, err := ERC(a, a.Affine(2.5, -1), 0.9, T, nil, opt, PositiveAffine)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if same.Distance > 1e-7 || math.Abs(same.Correlation-1) > 1e-12 {
 		t.Fatalf("ERC(R, 2.5R − 1) = %+v, want correlation 1", same)
 	}
-	neg, _ := ERC(a, a.Scale(-1, 0), 0.9, T, nil, opt, PositiveAffine)
+	neg, _ := ERC(a, a.Affine(-1, 0), 0.9, T, nil, opt, PositiveAffine)
 	if math.Abs(neg.Distance-1) > 1e-12 {
 		t.Fatalf("ERC(R, −R) = %+v, want distance 1", neg)
 	}
@@ -507,8 +507,8 @@ func TestBroadcast(t *testing.T) {
 func TestDegenerate(t *testing.T) {
 	const S, A = 3, 2
 	c1 := Reward{S: S, A: A, R: make([]float64, S*A*S)}
-	c2 := c1.Scale(0, 5)
-	shaping := c1.Shape(0.9, []float64{1, -2, 7})
+	c2 := c1.Affine(0, 5)
+	shaping := c1.Shaped(0.9, []float64{1, -2, 7})
 	x := randomReward(rand.New(rand.NewPCG(13, 13)), S, A)
 	for _, tc := range []struct {
 		name string

@@ -23,7 +23,7 @@ type ERCResult struct {
 	Distance    float64 `json:"distance"`
 }
 
-// ERC is the episode-return correlation baseline of Gleave et al. (2021, §6): roll
+// ERC is the episode-return correlation baseline of Gleave et al. (2021): roll
 // out opt.Episodes episodes of a fixed horizon under opt.Policy from start (nil:
 // uniform) through T, score each by its discounted return under a and under b,
 // and return the Pearson correlation ρ of the two returns with the distance

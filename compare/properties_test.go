@@ -60,7 +60,7 @@ func drawEquivalent(t *rapid.T, r Reward, gamma float64) Reward {
 	if gamma == 1 {
 		shift = 0 // a constant is shaping only when γ < 1; EPIC removes it anyway
 	}
-	return r.Shape(gamma, phi).Scale(c, shift)
+	return r.Shaped(gamma, phi).Affine(c, shift)
 }
 
 // redistribute adds to R a noise whose expectation over S′ ∼ T(s,a) is zero.
@@ -122,7 +122,7 @@ func TestEPICProperties(t *testing.T) {
 			t.Fatalf("EPIC(R, shaped and rescaled R) = %g, want < 1e-6", got)
 		}
 		if nondegenerate(t, r, gamma) && d.Coverage == nil {
-			if got := mustDist(EPICDistance(r, r.Scale(-1, 0), gamma, d, PotentialShaping)); math.Abs(got-1) > 1e-12 {
+			if got := mustDist(EPICDistance(r, r.Affine(-1, 0), gamma, d, PotentialShaping)); math.Abs(got-1) > 1e-12 {
 				t.Fatalf("EPIC(R, −R) = %v, want 1", got)
 			}
 		}
@@ -184,7 +184,7 @@ func TestSTARCProperties(t *testing.T) {
 		if ab < 0 || ab > 1+1e-12 {
 			t.Fatalf("STARC = %v outside [0, 1]", ab)
 		}
-		neg := mustDist(st.Distance(r, r.Scale(-1, 0), ShapingRedistribution))
+		neg := mustDist(st.Distance(r, r.Affine(-1, 0), ShapingRedistribution))
 		if cr, _ := st.Distance(r, Reward{S: S, A: A, R: make([]float64, S*A*S)}, ShapingRedistribution); cr != 0 && math.Abs(neg-1) > 1e-9 {
 			t.Fatalf("STARC(R, −R) = %v, want 1", neg)
 		}

@@ -25,8 +25,8 @@ type RegretResult struct {
 // policy π*_B of b by policy iteration (ties broken towards the lowest action, as
 // [mdp.Argmax]) and reports the return it loses under a, normalised by a's range
 // of returns, J_A(π*_A) − J_A(π⁻_A). This is the quantity the reward distances
-// exist to bound: Gleave et al. (2021, Thm. 4.9) bound it by EPIC, Skalse et al.
-// (2024, Thm. 2) by any STARC metric.
+// exist to bound: Gleave et al. (2021) bound it by EPIC, Skalse et al. (2024) by
+// any STARC metric.
 //
 // Each of PositiveAffine, PotentialShaping and ShapingRedistribution changes
 // every policy's return by the same positive affine map and keeps the optimal
@@ -51,7 +51,7 @@ func Regret(a, b Reward, gamma float64, T, start []float64, inv Invariance) (Reg
 	if err != nil {
 		return RegretResult{}, fmt.Errorf("regret: %w", err)
 	}
-	neg := a.Scale(-1, 0)
+	neg := a.Affine(-1, 0)
 	mneg := *ma
 	mneg.R = neg.R
 	mb := *ma

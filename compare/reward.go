@@ -115,8 +115,8 @@ func (r Reward) Validate() error {
 	return nil
 }
 
-// Scale returns c·R + shift as a new reward.
-func (r Reward) Scale(c, shift float64) Reward {
+// Affine returns c·R + shift as a new reward.
+func (r Reward) Affine(c, shift float64) Reward {
 	out := make([]float64, len(r.R))
 	for i, x := range r.R {
 		out[i] = c*x + shift
@@ -124,9 +124,9 @@ func (r Reward) Scale(c, shift float64) Reward {
 	return Reward{S: r.S, A: r.A, R: out}
 }
 
-// Shape returns R + γΦ(s′) − Φ(s), the potential shaping of Ng, Harada and Russell
+// Shaped returns R + γΦ(s′) − Φ(s), the potential shaping of Ng, Harada and Russell
 // (ICML 1999), as a new reward. phi has S entries.
-func (r Reward) Shape(gamma float64, phi []float64) Reward {
+func (r Reward) Shaped(gamma float64, phi []float64) Reward {
 	out := make([]float64, len(r.R))
 	for s := range r.S {
 		for a := range r.A {

@@ -15,8 +15,8 @@ import (
 func ExampleEPICDistance() {
 	const S, A, gamma = 3, 2, 0.9
 	goal, _ := compare.Broadcast([]int{S}, []float64{0, 0, 1}, S, A)
-	shaped := goal.Shape(gamma, []float64{-2, -1, 0}).Scale(10, 0)
-	opposite := goal.Scale(-1, 0)
+	shaped := goal.Shaped(gamma, []float64{-2, -1, 0}).Affine(10, 0)
+	opposite := goal.Affine(-1, 0)
 	T := []float64{
 		1, 0, 0, 0, 1, 0, // s=0: stay, right
 		0, 1, 0, 0, 0, 1, // s=1

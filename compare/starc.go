@@ -13,7 +13,7 @@ import (
 type Canonicalisation uint8
 
 const (
-	// ValueCanonicalisation is c_VAL of Skalse et al. (2024), Prop. 1: for a fixed
+	// ValueCanonicalisation is c_VAL of Skalse et al. (2024): for a fixed
 	// policy π,
 	//
 	//	c(R)(s,a,s′) = E_{S′∼T(s,a)}[R(s,a,S′) − V^π(s) + γV^π(S′)] = Q^π(s,a) − V^π(s),
@@ -62,7 +62,7 @@ type STARCOptions struct {
 
 // STARC is a STARC metric (STAndardised Reward Comparison; Skalse, Farnik,
 // Motwani, Jenner, Gleave and Abate, "STARC: A General Framework For Quantifying
-// Differences Between Reward Functions", ICLR 2024, Def. 3): canonicalise, then
+// Differences Between Reward Functions", ICLR 2024): canonicalise, then
 // normalise, then compare,
 //
 //	s(R) = c(R) / n(c(R))  (0 when n(c(R)) = 0),   d(R₁, R₂) = m(s(R₁), s(R₂)).

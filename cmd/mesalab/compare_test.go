@@ -61,7 +61,7 @@ func TestCompareJSON(t *testing.T) {
 			a.R[i] = 1
 		}
 	}
-	b := a.Shape(0.9, []float64{1, -2, 0.5}).Scale(2, 0)
+	b := a.Shaped(0.9, []float64{1, -2, 0.5}).Affine(2, 0)
 	var npy bytes.Buffer
 	if err := ndarray.WriteNPY(&npy, &ndarray.Array{Shape: []int{3, 2, 3}, Data: b.R}); err != nil {
 		t.Fatal(err)
