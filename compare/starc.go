@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mesalab/mesalab/internal/parallel"
 	"gonum.org/v1/gonum/mat"
@@ -252,7 +253,9 @@ func NewSTARC(states, actions int, gamma float64, opt STARCOptions) (*STARC, err
 var starcHonours = []Invariance{PositiveAffine, PotentialShaping, ShapingRedistribution}
 
 // Honours lists the invariance classes this STARC metric honours.
-func (st *STARC) Honours() []Invariance {
+func (st *STARC) Honours() []Invariance { return slices.Clone(st.honours()) }
+
+func (st *STARC) honours() []Invariance {
 	if st.opt.Canonicalisation == ValueCanonicalisation {
 		return starcHonours
 	}
@@ -260,9 +263,10 @@ func (st *STARC) Honours() []Invariance {
 }
 
 // Distance returns the STARC distance between a and b, or a *mesalab.Incomparable
-// when inv is a class this metric cannot honour.
+// when inv is a class this metric cannot honour. Rewards are not re-validated
+// (see [Reward.Validate]); with one worker it allocates nothing.
 func (st *STARC) Distance(a, b Reward, inv Invariance) (float64, error) {
-	if err := within(st.name, inv, st.Honours(),
+	if err := within(st.name, inv, st.honours(),
 		"invariance to S′-redistribution needs the value canonicalisation (and T); argmax sets need regret"); err != nil {
 		return 0, err
 	}
