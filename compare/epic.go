@@ -13,9 +13,10 @@ import (
 // machine and results are bit-identical whatever GOMAXPROCS is.
 const chunkEntries = 1 << 17
 
-// zeroScale is the relative size below which a canonical reward counts as zero:
-// a canonical reward whose spread is below zeroScale·max|R| is rounding noise
-// (for instance the canonicalisation of a pure potential-shaping term).
+// zeroScale is the relative size below which a canonical reward counts as
+// constant: a canonical reward whose spread is below zeroScale times the size of
+// the terms it was computed from is rounding noise (for instance the
+// canonicalisation of a pure potential-shaping term).
 const zeroScale = 1e-10
 
 // EPIC is the Equivalent-Policy Invariant Comparison pseudometric of Gleave et al.,
@@ -36,8 +37,10 @@ const zeroScale = 1e-10
 //	C(R)(s,a,s′) = R(s,a,s′) + γΦ(s′) − Φ(s) − γM,  Φ(x) = Σ_{a,t} D_A(a) D_S(t) R(x,a,t),  M = Σ_x D_S(x) Φ(x),
 //
 // with D_S, D_A and D uniform unless given. Degenerate cases are defined: two
-// rewards whose canonical forms are both constant (both trivial: every policy is
-// optimal) are at distance 0; one constant and one not are at √½ (ρ = 0).
+// rewards whose canonical forms are both constant under D (both trivial: every
+// policy is optimal) are at distance 0; one constant and one not are at √½
+// (ρ = 0). A canonical reward counts as constant when its standard deviation
+// under D is at most 1e-10 times the largest of |Φ|, |R(0,0,·)| and |R(·,0,0)|.
 //
 // EPIC honours [PositiveAffine] and [PotentialShaping]; it is not invariant to
 // S′-redistribution (use [STARC]) nor to everything that keeps optimal policies
@@ -316,20 +319,18 @@ func (e *EPIC) distanceOnePass() float64 {
 			cB[i] += e.colB[c*S+i]
 		}
 	}
-	zA := e.finishOnePass(e.x, e.rzA, e.dzA, e.oA, e.phiA, e.gA, e.hA)
-	zB := e.finishOnePass(e.y, e.rzB, e.dzB, e.oB, e.phiB, e.gB, e.hB)
+	e.finishOnePass(e.x, e.rzA, e.dzA, e.oA, e.phiA, e.gA, e.hA)
+	e.finishOnePass(e.y, e.rzB, e.dzB, e.oB, e.phiB, e.gB, e.hB)
 	sxx := e.crossMoment(saa, cA, cA, e.rzA, e.rzA, e.gA, e.gA, e.hA, e.hA)
 	syy := e.crossMoment(sbb, cB, cB, e.rzB, e.rzB, e.gB, e.gB, e.hB, e.hB)
 	sxy := e.crossMoment(sab, cA, cB, e.rzA, e.rzB, e.gA, e.gB, e.hA, e.hB)
-	_, _ = zA, zB
 	n := float64(S * A * S)
 	return pearsonDistance(sxx/n, syy/n, sxy/n, 1, e.scale(e.x, e.phiA), e.scale(e.y, e.phiB))
 }
 
 // finishOnePass computes Φ, then q̃(s′) (into g) and k̃(s) (into h) such that the
-// centred canonical reward is C(R)(s,a,s′) − μ = z(s,a,s′) + q̃(s′) + k̃(s). It
-// returns Σz.
-func (e *EPIC) finishOnePass(r, rz, dz, o, phi, q, k []float64) float64 {
+// centred canonical reward is C(R)(s,a,s′) − μ = z(s,a,s′) + q̃(s′) + k̃(s).
+func (e *EPIC) finishOnePass(r, rz, dz, o, phi, q, k []float64) {
 	S, A := e.s, e.a
 	p0 := r[:S]
 	var pbar, sumDS, sumDA float64
@@ -368,7 +369,6 @@ func (e *EPIC) finishOnePass(r, rz, dz, o, phi, q, k []float64) float64 {
 		q[s] -= qbar
 		k[s] += qbar - mu
 	}
-	return sumZ
 }
 
 // crossMoment returns Σ_{s,a,s′} (z_x + q_x + k_x)(z_y + q_y + k_y) from Σz_x·z_y

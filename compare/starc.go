@@ -68,6 +68,11 @@ type STARCOptions struct {
 //
 //	s(R) = c(R) / n(c(R))  (0 when n(c(R)) = 0),   d(R₁, R₂) = m(s(R₁), s(R₂)).
 //
+// A canonical reward whose norm is at most 1e-10 times the size of the terms it
+// came from (max |r(s,a)|, |V^π|; for the EPIC canonicalisation as in [EPIC]) is
+// rounding noise and counts as 0: the distance of a trivial reward to any other
+// is then ½‖s(R)‖ = ½, and to another trivial reward 0.
+//
 // mesalab's defaults, and why:
 //   - c is the value canonicalisation c_VAL with π uniform ([ValueCanonicalisation]),
 //     the one the paper's experiments use: it is cheap on a tabular MDP (one
