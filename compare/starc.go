@@ -71,7 +71,7 @@ type STARCOptions struct {
 // A canonical reward whose norm is at most 1e-10 times the size of the terms it
 // came from (max |r(s,a)|, |V^π|; for the EPIC canonicalisation as in [EPIC]) is
 // rounding noise and counts as 0: the distance of a trivial reward to any other
-// is then ½‖s(R)‖ = ½, and to another trivial reward 0.
+// is then ½‖s(R)‖ (= ½ when the metric's p is the norm's), and to another trivial reward 0.
 //
 // mesalab's defaults, and why:
 //   - c is the value canonicalisation c_VAL with π uniform ([ValueCanonicalisation]),
