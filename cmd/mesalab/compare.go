@@ -49,7 +49,9 @@ func newCompare() *cobra.Command {
 		Short: "Compare two reward arrays (.npy, .json, .csv) by EPIC, DARD, STARC and regret under an invariance class",
 		Long: `Compare two rewards R_A and R_B given as arrays of shape (S), (S,A) or (S,A,S)
 (state, state-action or transition rewards; lower ranks broadcast to (S,A,S)),
-read from .npy (float32/float64), .json (nested lists) or .csv files.
+read from .npy (float32/float64, either byte order, C or Fortran order), .json
+(nested lists) or .csv files (a table of numbers; a first line "# shape: 9, 5, 9"
+gives any rank, the table listing the elements in C order).
 
 Metrics (--metric, default all):
   epic    EPIC pseudometric (Gleave et al. 2021) under D_S, D_A and coverage D
