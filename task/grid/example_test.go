@@ -73,7 +73,7 @@ func ExampleCheeseCorner() {
 	fmt.Println(g.InRegion(l.Objects()[0].Pos))
 	// Output:
 	// #########
-	// #      c#
+	// #    c  #
 	// ### ### #
 	// # #   # #
 	// # ### # #

@@ -150,8 +150,15 @@ var CheeseCornerRules = Rules{Touch: [NumKinds]Payoff{Cheese: {10, 10}}, Ends: K
 // region with probability 1 − (region floor cells)/(floor cells − 1) on each
 // maze: 0.77 on average for Size 13 and Region 5, 0.91 for Region 3 (10,000
 // seeds). With Diversity d a training level has its cheese outside the region
-// with probability d times that. Every level is solvable: the maze is connected and nothing else ends the
-// episode.
+// with probability d times that. Every level is solvable: the maze is connected
+// and nothing else ends the episode.
+//
+// Sample draws, in this order, the maze, one coin u uniform in [0, 1) and the
+// cheese cell; a training level is shifted when u < Diversity. The coin is drawn
+// on every level, whatever Diversity and Shifted are, so one source gives the
+// same maze and coin at every diversity value (common random numbers along the
+// diversity curve): raising Diversity only turns more training levels into
+// their shifted twins, the shifted level drawn from the same source.
 //
 // CheeseCorner implements mesalab.Distribution[*Level]; zero Size and Region mean
 // 13 and 5.
@@ -217,10 +224,14 @@ func (g CheeseCorner) Sample(r *rand.Rand) *Level {
 		panic(err)
 	}
 	start := Pos{n - 2, 1}
-	shifted := g.Shifted
-	if !shifted && g.Diversity > 0 && r.Float64() < g.Diversity {
-		shifted = true
-	}
+	// The diversity coin is drawn on every level, whatever Diversity and Shifted
+	// are, so that one source gives the same maze and the same coin at every
+	// diversity value (common random numbers along the diversity curve): a
+	// training level whose coin falls below Diversity is exactly the shifted
+	// level of the same source, and raising Diversity only turns more of the
+	// training levels into their shifted twins.
+	coin := r.Float64()
+	shifted := g.Shifted || coin < g.Diversity
 	var cand []Pos
 	for _, p := range floorCells(cells, n, make([]Pos, 0, n*n/2)) {
 		if p != start && (shifted || g.InRegion(p)) {

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -127,6 +128,60 @@ func TestCheeseCorner(t *testing.T) {
 // TestRedDoor over 10,000 seeds: the door is reachable without passing another
 // exit; in training every door is red and nothing else is; shifted every door is
 // blue and at least one gem is red.
+// Common random numbers along the diversity curve: from one source, training
+// levels at every diversity have the same maze; a level is either the d = 0
+// training level or the shifted level of that source, and which one is decided by
+// one coin u (shifted iff u < d), so the set of shifted levels only grows with d.
+func TestCheeseCornerCommonRandomNumbers(t *testing.T) {
+	divs := []float64{0, 0.01, 0.1, 0.5, 1}
+	shiftedAt := make([]int, len(divs))
+	for seed := range uint64(500) {
+		plain := CheeseCorner{}.Sample(NewRand(seed))
+		shift := CheeseCorner{Shifted: true}.Sample(NewRand(seed))
+		coin := NewRand(seed)
+		var mw MazeWorkspace
+		if err := mw.CarveMaze(coin, 13, make([]Cell, 169)); err != nil {
+			t.Fatal(err)
+		}
+		u := coin.Float64()
+		wasShifted := false
+		for k, d := range divs {
+			l := CheeseCorner{Diversity: d}.Sample(NewRand(seed))
+			if !sameCells(l, plain) {
+				t.Fatalf("seed %d diversity %v: another maze than at diversity 0", seed, d)
+			}
+			want := plain
+			if u < d {
+				want = shift
+				shiftedAt[k]++
+			} else if wasShifted {
+				t.Fatalf("seed %d: shifted at a lower diversity, not at %v", seed, d)
+			}
+			wasShifted = u < d
+			if got := l.Objects()[0].Pos; got != want.Objects()[0].Pos {
+				t.Fatalf("seed %d diversity %v (coin %v): cheese at %v, want %v", seed, d, u, got, want.Objects()[0].Pos)
+			}
+		}
+	}
+	if shiftedAt[0] != 0 || shiftedAt[len(divs)-1] != 500 || !slices.IsSorted(shiftedAt) {
+		t.Errorf("levels drawn shifted per diversity %v: %v, want 0 … 500, non-decreasing", divs, shiftedAt)
+	}
+}
+
+func sameCells(a, b *Level) bool {
+	if a.Height() != b.Height() || a.Width() != b.Width() {
+		return false
+	}
+	for r := range a.Height() {
+		for c := range a.Width() {
+			if a.At(Pos{r, c}) != b.At(Pos{r, c}) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func TestRedDoor(t *testing.T) {
 	seeds := generatorSeeds()
 	var ws Workspace
