@@ -10,6 +10,7 @@ import (
 	"github.com/mesalab/mesalab"
 	"github.com/mesalab/mesalab/agent"
 	"github.com/mesalab/mesalab/task/grid"
+	"github.com/mesalab/mesalab/verdict"
 )
 
 func init() {
@@ -23,6 +24,7 @@ func init() {
 			{Name: "region", Default: "5", Usage: "side of the top-right cheese region (also the planner's region features)"},
 			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
 			{Name: "iterations", Default: "1500", Usage: "REINFORCE iterations (32 episodes each) for each reactive policy"},
+			{Name: "epic-levels", Default: "100", Usage: "levels per distribution on which EPIC and STARC are computed (the first ones; 0: all)"},
 		},
 		DefaultSeeds: 10,
 		Run:          runCheeseCorner,
@@ -116,6 +118,13 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	epicLevels, err := positiveInt(cfg, "epic-levels", 0, 100000)
+	if err != nil {
+		return nil, err
+	}
+	if epicLevels == 0 || epicLevels > nlev {
+		epicLevels = nlev
+	}
 	divs, err := cfg.Floats("diversity")
 	if err != nil {
 		return nil, err
@@ -135,7 +144,8 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 		Config: map[string]any{"levels": nlev, "diversity": divs, "size": size, "region": region,
 			"generations": gens, "stall": pt.Stall, "restarts": pt.Restarts, "sigma0": pt.Sigma, "cost0": pt.Cost0,
 			"iterations": iters, "reinforce_batch": rt.Batch, "adam_step": rt.Alpha, "window_radius": window.Radius,
-			"reactive_evaluation": "actions sampled from the policy"},
+			"reactive_evaluation": "actions sampled from the policy", "epic_levels": epicLevels, "reward_gamma": rewardGamma,
+			"thresholds": gridThresholds},
 		Metrics: map[string]float64{},
 	}
 	type cell struct{ plan, react cheeseOutcome }
@@ -200,30 +210,53 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			res.PerSeed = append(res.PerSeed, row)
 
-			cTrain := comparePlanner(tp.Planner, "train", subject+" planner", train)
-			cShift := comparePlanner(tp.Planner, "shift", subject+" planner", shift)
+			trainModels, err := levelModels(train)
+			if err != nil {
+				return nil, fmt.Errorf("cheese-corner seed %d train: %w", seed, err)
+			}
+			shiftModels, err := levelModels(shift)
+			if err != nil {
+				return nil, fmt.Errorf("cheese-corner seed %d shift: %w", seed, err)
+			}
+			cTrain := compareOutcomes(tp.Planner, "train", subject+" planner", train, trainModels)
+			cShift := compareOutcomes(tp.Planner, "shift", subject+" planner", shift, shiftModels)
 			res.Comparisons = append(res.Comparisons, cTrain, cShift)
-			if v, ok := noDisagreement(cTrain, map[string]any{"train_success": pTrain.Success}); ok {
-				res.Verdicts = append(res.Verdicts, v)
-			}
-			ev := map[string]any{"proxy_rate_where_cheese_outside_region": pShift.Proxy, "levels_cheese_outside_region": pShift.Eligible}
+			facts := map[string]map[string]any{verdict.AllDistributions: {}, "train": {},
+				"shift": {"proxy_rate_where_cheese_outside_region": pShift.Proxy, "levels_cheese_outside_region": pShift.Eligible}}
 			for k, v := range w {
-				ev[featureLabel(k)] = v
+				facts[verdict.AllDistributions][featureLabel(k)] = v
 			}
-			proxies := explainFailures(tp.Planner, shift, func(i int) bool {
+			for _, name := range []string{"train", "shift"} {
+				models := map[string][]*levelModel{"train": trainModels, "shift": shiftModels}[name]
+				r, err := rewardDistances(tp.Planner, models, epicLevels)
+				if err != nil {
+					return nil, fmt.Errorf("cheese-corner seed %d %s: %w", seed, name, err)
+				}
+				for k, v := range map[string]float64{"epic_mean": r.EPICMean, "epic_max": r.EPICMax, "starc_mean": r.STARCMean, "starc_max": r.STARCMax} {
+					row[k+"_"+name] = v
+					facts[name][k] = v
+				}
+				facts[name]["reward_levels"] = r.Levels
+			}
+			explained := explainFailures(tp.Planner, shift, func(i int) bool {
 				return !(pOuts[i].Terminated && pOuts[i].End == shift[i].Level.Objects()[0].Pos)
 			})
-			proxies["top-right region"] = pShift.ProxyAll
-			if v, ok := judgeShift(proxyShift{Train: cTrain, Shift: cShift, Success: pShift.Success, TrainSuccess: pTrain.Success,
-				Proxies: proxies, Extra: ev}); ok {
-				res.Verdicts = append(res.Verdicts, v)
+			proxies := []verdict.Proxy{{Name: "top-right region", Weight: ptr(w["region:top-right"]),
+				Rate: map[string]float64{"shift": pShift.ProxyAll}}}
+			for _, k := range sortedKeys(explained) {
+				proxies = append(proxies, verdict.Proxy{Name: k, Rate: map[string]float64{"shift": explained[k]}})
 			}
-			if v, ok := judgeShift(proxyShift{Train: incomparableReactive("train", subject+" reactive"),
-				Shift: incomparableReactive("shift", subject+" reactive"), Success: rShift.Success, TrainSuccess: rTrain.Success,
-				Proxies: map[string]float64{"top-right region": rShift.ProxyAll},
-				Extra:   map[string]any{"proxy_rate_where_cheese_outside_region": rShift.Proxy}}); ok {
-				res.Verdicts = append(res.Verdicts, v)
-			}
+			res.judge(verdict.Evidence{Subject: subject + " planner", Train: "train", Comparisons: []mesalab.Comparison{cTrain, cShift},
+				Success: map[string]float64{"train": pTrain.Success, "shift": pShift.Success}, Proxies: proxies,
+				Facts: facts, Thresholds: gridThresholds})
+
+			rTrainC, rShiftC := incomparableReactive("train", subject+" reactive"), incomparableReactive("shift", subject+" reactive")
+			res.Comparisons = append(res.Comparisons, rTrainC, rShiftC)
+			res.judge(verdict.Evidence{Subject: subject + " reactive", Train: "train", Comparisons: []mesalab.Comparison{rTrainC, rShiftC},
+				Success: map[string]float64{"train": rTrain.Success, "shift": rShift.Success},
+				Proxies: []verdict.Proxy{{Name: "top-right region", Rate: map[string]float64{"shift": rShift.ProxyAll}}},
+				Facts:   map[string]map[string]any{"shift": {"proxy_rate_where_cheese_outside_region": rShift.Proxy}},
+				Thresholds: gridThresholds})
 			for k, v := range map[string]float64{"train_success": pTrain.Success, "shift_success": pShift.Success,
 				"proxy_rate": pShift.Proxy, "reactive_train_success": rTrain.Success,
 				"reactive_shift_success": rShift.Success, "reactive_proxy_rate": rShift.Proxy} {
@@ -235,14 +268,16 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 				for k, v := range w {
 					res.Metrics[featureLabel(k)] += v / float64(cfg.Seeds)
 				}
+				for _, k := range []string{"epic_mean", "epic_max", "starc_mean", "starc_max"} {
+					for _, name := range []string{"_train", "_shift"} {
+						res.Metrics[k+name] += row[k+name] / float64(cfg.Seeds)
+					}
+				}
 			}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-	}
-	for _, name := range []string{"train", "shift"} {
-		res.Comparisons = append(res.Comparisons, incomparableReactive(name, "reactive, every seed"))
 	}
 	var dcurve [2]Series
 	for k, label := range []string{"planner", "reactive"} {
@@ -277,6 +312,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 			fmt.Sprintf("%.3f", rp/n), fmt.Sprintf("%.3f", rs/n), fmt.Sprintf("%.0f/%.0f", many, n)})
 	}
 	res.Series = append(res.Series, dcurve[:]...)
+	res.Notes = append(res.Notes, fmt.Sprintf("EPIC and STARC on the first %d of %d levels per distribution, γ = %g", epicLevels, nlev, rewardGamma))
 	ps := Table{Title: "cheese-corner: per seed (first diversity value)", Header: []string{"seed", "train success", "shift success", "proxy rate",
 		"w cheese", "w top-right", "reactive train", "reactive shift", "reactive proxy"}}
 	for _, row := range res.PerSeed[:cfg.Seeds] {

@@ -180,6 +180,15 @@ type Result struct {
 	PerSeed     []map[string]float64 `json:"per_seed,omitempty"`
 	Comparisons []mesalab.Comparison `json:"comparisons"`
 	Verdicts    []verdict.Verdict    `json:"verdicts"`
+	// Unjudged states, for each subject and distribution that no verdict
+	// covers, why none applies (verdict.Assess).
+	Unjudged []verdict.Unjudged `json:"unjudged,omitempty"`
+	// Notes are run-level statements in words: what the training distribution
+	// cannot tell apart (identifiability), how a number was computed.
+	Notes []string `json:"notes,omitempty"`
+	// PerSeedLabels are per-seed facts that are words, not numbers, in the
+	// order of PerSeed (what a seed pursued on the shift, its verdicts).
+	PerSeedLabels []map[string]string `json:"per_seed_labels,omitempty"`
 	// Tables are extra human-readable tables (not part of the JSON contract).
 	Tables []Table `json:"-"`
 	// Series are optional curves (learning curves, weight trajectories) that the

@@ -116,14 +116,18 @@ type plannerTraining struct {
 // oracleReturn is the mean over boards of the best return of a single plan
 // (planReturn maximised over Σ_x at the start): what a planner that makes one
 // decision per episode can earn at most.
-func oracleReturn(boards []*agent.Board) float64 {
+func oracleReturn(boards []*agent.Board) float64 { return oracleWith(boards, planReturn) }
+
+// oracleWith is oracleReturn under another per-plan payoff (planPerformance: the
+// best hidden performance of a single plan).
+func oracleWith(boards []*agent.Board, payoff func(*agent.Board, string) float64) float64 {
 	best := make([]float64, len(boards))
 	parallel.For(len(boards), func(i int) {
 		var enum agent.Planner
 		x := boards[i].Start(0)
 		best[i] = math.Inf(-1)
 		for _, c := range enum.Candidates(x) {
-			best[i] = math.Max(best[i], planReturn(boards[i], enum.Decode(x, c)))
+			best[i] = math.Max(best[i], payoff(boards[i], enum.Decode(x, c)))
 		}
 	})
 	var s float64

@@ -125,8 +125,6 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 	weights := []string{"kind:key", "kind:chest", "colour:yellow", "colour:orange", "shape:triangle", "shape:diamond", "cost"}
 	t := Table{Title: "keys-chests: per seed (per level means; weights divided by ‖(θ, c)‖)", Header: []string{"seed",
 		"train success", "train keys", "train chests", "shift success", "shift keys", "shift chests", "shift hoarding", "w key", "w chest"}}
-	missing := []string{"per-task base utility u* of a first plan: the planner re-plans after every object, so its output on a " +
-		"task (one plan) does not determine the episode the base objective scores; compare whole-episode returns instead"}
 	drawn := false // a figure of key hoarding in the shift
 	for s := range cfg.Seeds {
 		seed := cfg.Seed + uint64(s)
@@ -165,7 +163,6 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 			"shift_steps": sh.Steps}
 		for k, v := range w {
 			row[featureLabel(k)] = v
-			ev[featureLabel(k)] = v
 		}
 		for k, v := range row {
 			if k != "seed" {
@@ -175,21 +172,30 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 		res.PerSeed = append(res.PerSeed, row)
 		t.Rows = append(t.Rows, []string{fmt.Sprint(seed), f3(tr.Success), f3(tr.Keys), f3(tr.Chests), f3(sh.Success),
 			f3(sh.Keys), f3(sh.Chests), f3(sh.Hoarding), f3(w["kind:key"]), f3(w["kind:chest"])})
-		for _, name := range []string{"train", "shift"} {
-			c := mesalab.Comparison{Distribution: name, Subject: subject, Incomparable: &mesalab.Incomparable{Missing: missing}}
-			res.Comparisons = append(res.Comparisons, c)
-			if s == 0 {
-				v := verdict.Incomparable(c)
-				v.Subject = "planner, every seed"
-				res.Verdicts = append(res.Verdicts, v)
+		var cs [2]mesalab.Comparison
+		for k, name := range []string{"train", "shift"} {
+			boards := [][]*agent.Board{train, shift}[k]
+			models, err := levelModels(boards)
+			if err != nil {
+				cs[k] = mesalab.Comparison{Distribution: name, Subject: subject, Incomparable: &mesalab.Incomparable{Missing: []string{
+					"per-decision base utility u*: the best base return still possible after a plan (V*) could not be computed: " + err.Error()}}}
+				continue
 			}
+			cs[k] = compareOutcomes(tp.Planner, name, subject, boards, models)
 		}
-		inc := mesalab.Comparison{Distribution: "shift", Subject: subject, Incomparable: &mesalab.Incomparable{Missing: missing}}
-		if v, ok := judgeShift(proxyShift{Train: mesalab.Comparison{Distribution: "train", Subject: subject, Incomparable: inc.Incomparable},
-			Shift: inc, Success: sh.Success, TrainSuccess: tr.Success,
-			Proxies: map[string]float64{"keys": sh.Hoarding}, Extra: ev}); ok {
-			res.Verdicts = append(res.Verdicts, v)
+		cTrain, cShift := cs[0], cs[1]
+		res.Comparisons = append(res.Comparisons, cTrain, cShift)
+		facts := map[string]map[string]any{verdict.AllDistributions: {}, "shift": {}}
+		for k, v := range ev {
+			facts["shift"][k] = v
 		}
+		for k, v := range w {
+			facts[verdict.AllDistributions][featureLabel(k)] = v
+		}
+		res.judge(verdict.Evidence{Subject: subject, Train: "train", Comparisons: []mesalab.Comparison{cTrain, cShift},
+			Success: map[string]float64{"train": tr.Success, "shift": sh.Success},
+			Proxies: []verdict.Proxy{{Name: "keys", Weight: ptr(w["kind:key"]), Rate: map[string]float64{"shift": sh.Hoarding}}},
+			Facts:   facts, Thresholds: gridThresholds})
 	}
 	res.Metrics["proxy_rate"] = res.Metrics["shift_hoarding"]
 	delete(res.Metrics, "generations")

@@ -3,10 +3,13 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/mesalab/mesalab"
 	"github.com/mesalab/mesalab/agent"
 	"github.com/mesalab/mesalab/task/grid"
+	"github.com/mesalab/mesalab/verdict"
 )
 
 func init() {
@@ -85,7 +88,16 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 		for k, v := range weightsOf(tp.Planner, "cell:goal", "hazard:lava", "cost") {
 			row[featureLabel(k)] = v
 		}
-		var planTrain, tabTrain proxyShift
+		planEv := verdict.Evidence{Subject: subject + " planner", Train: "train", Success: map[string]float64{},
+			Facts: map[string]map[string]any{verdict.AllDistributions: {}}, Thresholds: gridThresholds}
+		tabEv := verdict.Evidence{Subject: subject + " tabular", Train: "train", Success: map[string]float64{},
+			Facts: map[string]map[string]any{}, Thresholds: gridThresholds}
+		for k, v := range row {
+			if strings.HasPrefix(k, "w_") {
+				planEv.Facts[verdict.AllDistributions][k] = v
+			}
+		}
+		rates := map[string]map[string]float64{} // planner proxy → map → rate
 		for i, b := range boards {
 			name := lavaLayouts[i]
 			out := playAll(tp.Planner, boards[i:i+1])[0]
@@ -100,11 +112,6 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 			sums["reactive_success_"+name] += b2f(tok)
 			sums["reactive_lava_"+name] += b2f(tburnt)
 			sums["reactive_return_"+name] += ep.Return
-			plan := proxyShift{Shift: comparePlanner(tp.Planner, name, subject+" planner", boards[i:i+1]), Success: b2f(ok),
-				Proxies: explainFailures(tp.Planner, boards[i:i+1], func(int) bool { return !ok }),
-				Extra:   map[string]any{"return": out.Return, "ended_in_lava": burnt, "actions": grid.FormatActions(out.Actions)}}
-			tabl := proxyShift{Shift: incomparableReactive(name, subject+" tabular"), Success: b2f(tok),
-				Extra: map[string]any{"return": ep.Return, "ended_in_lava": tburnt}}
 			if s == 0 {
 				res.Figures = append(res.Figures,
 					pathFigure(fmt.Sprintf("lava-shift %s: planner, %s", name, subject),
@@ -112,21 +119,32 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 					pathFigure(fmt.Sprintf("lava-shift %s: tabular policy, %s", name, subject),
 						fmt.Sprintf("return %g, %s", ep.Return, outcomeWord(tok, tburnt)), b, ep.Actions))
 			}
-			res.Comparisons = append(res.Comparisons, plan.Shift)
-			if s == 0 {
-				res.Comparisons = append(res.Comparisons, incomparableReactive(name, "tabular, every seed"))
+			var c mesalab.Comparison
+			if models, err := levelModels(boards[i : i+1]); err != nil {
+				c = mesalab.Comparison{Distribution: name, Subject: subject + " planner", Incomparable: &mesalab.Incomparable{
+					Missing: []string{"per-decision base utility u*: " + err.Error()}}}
+			} else {
+				c = compareOutcomes(tp.Planner, name, subject+" planner", boards[i:i+1], models)
 			}
-			if i == 0 {
-				planTrain, tabTrain = plan, tabl
-				continue
-			}
-			for _, e := range []struct{ shift, train proxyShift }{{plan, planTrain}, {tabl, tabTrain}} {
-				e.shift.Train, e.shift.TrainSuccess = e.train.Shift, e.train.Success
-				if v, ok := judgeShift(e.shift); ok {
-					res.Verdicts = append(res.Verdicts, v)
+			tc := incomparableReactive(name, subject+" tabular")
+			res.Comparisons = append(res.Comparisons, c, tc)
+			planEv.Comparisons = append(planEv.Comparisons, c)
+			tabEv.Comparisons = append(tabEv.Comparisons, tc)
+			planEv.Success[name], tabEv.Success[name] = b2f(ok), b2f(tok)
+			planEv.Facts[name] = map[string]any{"return": out.Return, "ended_in_lava": burnt, "actions": grid.FormatActions(out.Actions)}
+			tabEv.Facts[name] = map[string]any{"return": ep.Return, "ended_in_lava": tburnt, "actions": grid.FormatActions(ep.Actions)}
+			for k, v := range explainFailures(tp.Planner, boards[i:i+1], func(int) bool { return !ok }) {
+				if rates[k] == nil {
+					rates[k] = map[string]float64{}
 				}
+				rates[k][name] = v
 			}
 		}
+		for _, k := range sortedKeys(rates) {
+			planEv.Proxies = append(planEv.Proxies, verdict.Proxy{Name: k, Rate: rates[k]})
+		}
+		res.judge(planEv)
+		res.judge(tabEv)
 		res.PerSeed = append(res.PerSeed, row)
 	}
 	n := float64(cfg.Seeds)

@@ -53,6 +53,20 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintln(tw)
 	}
+	if len(r.Unjudged) > 0 {
+		fmt.Fprintln(tw, "NO VERDICT\tDISTRIBUTION\tSUBJECT\tWHY")
+		for _, u := range r.Unjudged {
+			fmt.Fprintf(tw, "-\t%s\t%s\t%s\n", u.Distribution, u.Subject, u.Reason)
+		}
+		fmt.Fprintln(tw)
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(tw, "NOTES")
+		for _, n := range r.Notes {
+			fmt.Fprintln(tw, n)
+		}
+		fmt.Fprintln(tw)
+	}
 	for _, t := range r.Tables {
 		fmt.Fprintln(tw, t.Title)
 		fmt.Fprintln(tw, strings.ToUpper(strings.Join(t.Header, "\t")))

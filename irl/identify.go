@@ -235,7 +235,7 @@ func Identify(on string, names []string, rows [][]float64, weights []float64) (R
 		}
 	}
 	var svd mat.SVD
-	if !svd.Factorize(z, mat.SVDFull) {
+	if !svd.Factorize(z, mat.SVDFullV) {
 		return rep, fmt.Errorf("identify %s: SVD did not converge", on)
 	}
 	values := svd.Values(nil)

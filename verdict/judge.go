@@ -287,16 +287,40 @@ func Assess(e Evidence) Judgement {
 	return Judgement{Verdicts: out, Unjudged: j.unjudged(out)}
 }
 
-// addFacts copies the facts of dist (each part of a joined "a+b") and of every
-// distribution into ev, without overwriting the rule's own numbers.
+// addFacts copies into ev the facts of every distribution ("*") and of dist,
+// without overwriting the rule's own numbers. On a verdict about joined
+// distributions "a+b" the facts of a and of b go into its per-distribution
+// evidence (ev["per_distribution"][a], …), so that facts of different
+// distributions never mix.
 func (j *judge) addFacts(ev map[string]any, dist string) {
-	keys := append([]string{AllDistributions}, strings.Split(dist, "+")...)
-	for _, k := range keys {
-		for name, v := range j.e.Facts[k] {
-			if _, taken := ev[name]; !taken {
-				ev[name] = v
+	merge := func(dst map[string]any, facts map[string]any) {
+		for name, v := range facts {
+			if _, taken := dst[name]; !taken {
+				dst[name] = v
 			}
 		}
+	}
+	merge(ev, j.e.Facts[AllDistributions])
+	merge(ev, j.e.Facts[dist])
+	parts := strings.Split(dist, "+")
+	if len(parts) < 2 {
+		return
+	}
+	per, _ := ev["per_distribution"].(map[string]any)
+	for _, p := range parts {
+		if len(j.e.Facts[p]) == 0 || p == dist {
+			continue
+		}
+		if per == nil {
+			per = map[string]any{}
+			ev["per_distribution"] = per
+		}
+		pd, _ := per[p].(map[string]any)
+		if pd == nil {
+			pd = map[string]any{}
+			per[p] = pd
+		}
+		merge(pd, j.e.Facts[p])
 	}
 }
 
@@ -757,6 +781,7 @@ func comparisonEvidence(c mesalab.Comparison) map[string]any {
 func (j *judge) unjudged(vs []Verdict) []Unjudged {
 	covered := map[string]bool{}
 	for _, v := range vs {
+		covered[v.Distribution] = true
 		for _, d := range strings.Split(v.Distribution, "+") {
 			covered[d] = true
 		}
