@@ -253,9 +253,9 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 			rTrainC, rShiftC := incomparableReactive("train", subject+" reactive"), incomparableReactive("shift", subject+" reactive")
 			res.Comparisons = append(res.Comparisons, rTrainC, rShiftC)
 			res.judge(verdict.Evidence{Subject: subject + " reactive", Train: "train", Comparisons: []mesalab.Comparison{rTrainC, rShiftC},
-				Success: map[string]float64{"train": rTrain.Success, "shift": rShift.Success},
-				Proxies: []verdict.Proxy{{Name: "top-right region", Rate: map[string]float64{"shift": rShift.ProxyAll}}},
-				Facts:   map[string]map[string]any{"shift": {"proxy_rate_where_cheese_outside_region": rShift.Proxy}},
+				Success:    map[string]float64{"train": rTrain.Success, "shift": rShift.Success},
+				Proxies:    []verdict.Proxy{{Name: "top-right region", Rate: map[string]float64{"shift": rShift.ProxyAll}}},
+				Facts:      map[string]map[string]any{"shift": {"proxy_rate_where_cheese_outside_region": rShift.Proxy}},
 				Thresholds: gridThresholds})
 			for k, v := range map[string]float64{"train_success": pTrain.Success, "shift_success": pShift.Success,
 				"proxy_rate": pShift.Proxy, "reactive_train_success": rTrain.Success,

@@ -119,7 +119,7 @@ func runRobots(ctx context.Context, cfg Config) (*Result, error) {
 		directCmp = append(directCmp, c.Comparison)
 	}
 	res.Comparisons = append(res.Comparisons, directCmp...)
-	res.Verdicts = append(res.Verdicts, verdict.Judge(verdict.Evidence{Subject: directCmp[0].Subject, Comparisons: directCmp})...)
+	res.judge(verdict.Evidence{Subject: directCmp[0].Subject, Comparisons: directCmp})
 
 	// Pulled back to factory states (bridge c).
 	pulled := compare.Pulled(clipper, stapler, compare.Options{}, dists...)
@@ -141,8 +141,13 @@ func runRobots(ctx context.Context, cfg Config) (*Result, error) {
 		res.Metrics["normalized_regret_"+d] = c.NormalizedRegret
 	}
 	res.Comparisons = append(res.Comparisons, pulledCmp...)
-	ev := verdict.Evidence{Subject: pulledCmp[0].Subject, Comparisons: pulledCmp}
-	res.Verdicts = append(res.Verdicts, verdict.Judge(ev)...)
+	ev := verdict.Evidence{Subject: pulledCmp[0].Subject, Comparisons: pulledCmp, Facts: map[string]map[string]any{}}
+	for _, p := range pulled {
+		if p.Incomparable == nil {
+			ev.Facts[p.Distribution] = map[string]any{"rho": p.Rho, "conflict": p.Conflict}
+		}
+	}
+	res.judge(ev)
 
 	t := Table{Title: "What each robot does, and what it brings about",
 		Header: []string{"stock", "paperclip robot", "→ factory", "staple robot", "→ factory",

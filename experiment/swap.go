@@ -258,7 +258,8 @@ func runSwap(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		res.Comparisons = append(res.Comparisons, out.comparisons...)
-		res.Verdicts = append(res.Verdicts, out.verdicts...)
+		res.Verdicts = append(res.Verdicts, out.judgement.Verdicts...)
+		res.Unjudged = append(res.Unjudged, out.judgement.Unjudged...)
 		res.PerSeed = append(res.PerSeed, out.metrics)
 		for k, v := range out.metrics {
 			if k != "seed" {
@@ -355,7 +356,7 @@ type seedOutcome struct {
 	theta       []float64
 	metrics     map[string]float64
 	comparisons []mesalab.Comparison
-	verdicts    []verdict.Verdict
+	judgement   verdict.Judgement
 }
 
 // train is the base optimizer: random search over θ ∈ [−1, 1]^F by f on the
@@ -506,7 +507,7 @@ func (e *swapEnv) runSeed(seed uint64, candidates, depth int, alts []compare.Alt
 	if f, ok := irl.UnvisitedStates("train", w.cells, featured); ok {
 		ev.Notes = append(ev.Notes, f.Evidence)
 	}
-	out.verdicts = append(out.verdicts, verdict.Judge(ev)...)
+	out.judgement = joinJudgements(out.judgement, verdict.Assess(ev))
 
 	// The same behaviour as a reactive policy: no mesa-objective to compare, yet
 	// a behavioral objective that is comparable.
@@ -515,7 +516,7 @@ func (e *swapEnv) runSeed(seed uint64, candidates, depth int, alts []compare.Alt
 		return nil, err
 	}
 	out.comparisons = append(out.comparisons, rc...)
-	out.verdicts = append(out.verdicts, rv...)
+	out.judgement = joinJudgements(out.judgement, rv)
 	return out, nil
 }
 
@@ -554,23 +555,23 @@ func agreementWith(q []float64, policy []int, occ []float64, actions int) float6
 // The proxies' agreement numbers are about behaviour, so they serve the
 // behavioral objective unchanged.
 func (e *swapEnv) reactive(seed uint64, pol lookupPolicy, metrics map[string]float64, occ map[string][]float64,
-	proxies []verdict.Proxy) ([]verdict.Verdict, []mesalab.Comparison, error) {
+	proxies []verdict.Proxy) (verdict.Judgement, []mesalab.Comparison, error) {
 	w := e.w
 	subject := fmt.Sprintf("seed %d reactive (distilled)", seed)
 	var comps []mesalab.Comparison
-	var verdicts []verdict.Verdict
+	var verdicts verdict.Judgement
 	states := make([]int, w.base.S)
 	for s := range states {
 		states[s] = s
 	}
 	class, err := irl.ArgmaxClass(irl.Observe[int, int](pol, states), func(int) []int { return []int{0, 1, 2, 3, 4} })
 	if err != nil {
-		return nil, nil, err
+		return verdict.Judgement{}, nil, err
 	}
 	for _, d := range []string{"train", "shift"} {
 		dist, err := visited(d, occ[d])
 		if err != nil {
-			return nil, nil, err
+			return verdict.Judgement{}, nil, err
 		}
 		bridge := qStarBridge(w.base, e.qstar[verdict.Base], dist)
 		direct := compare.System[int, int](bridge, pol, compare.Options{TaskSpace: w.base.S}, dist)[0]
@@ -580,29 +581,29 @@ func (e *swapEnv) reactive(seed uint64, pol lookupPolicy, metrics map[string]flo
 		behavioral.Subject = subject + ", behavioral objective (argmax class)"
 		comps = append(comps, behavioral)
 	}
-	verdicts = append(verdicts, verdict.Judge(verdict.Evidence{Subject: subject, Train: "train",
-		Comparisons: []mesalab.Comparison{comps[0], comps[2]}})...)
-	verdicts = append(verdicts, verdict.Judge(verdict.Evidence{Subject: subject + ", behavioral objective (argmax class)",
-		Train: "train", Comparisons: []mesalab.Comparison{comps[1], comps[3]}, Proxies: proxies})...)
+	verdicts = joinJudgements(verdicts, verdict.Assess(verdict.Evidence{Subject: subject, Train: "train",
+		Comparisons: []mesalab.Comparison{comps[0], comps[2]}}))
+	verdicts = joinJudgements(verdicts, verdict.Assess(verdict.Evidence{Subject: subject + ", behavioral objective (argmax class)",
+		Train: "train", Comparisons: []mesalab.Comparison{comps[1], comps[3]}, Proxies: proxies}))
 
 	// MCE IRL over the planner's features, from rollouts on each start
 	// distribution: what the behaviour reveals about door, red and top.
 	basis, err := irl.NextStateFeatures(w.base, swapFeatures, w.phi)
 	if err != nil {
-		return nil, nil, err
+		return verdict.Judgement{}, nil, err
 	}
 	for k, d := range []string{"train", "shift"} {
 		m, err := w.base.WithStart(map[string][]float64{"train": w.train, "shift": w.shift}[d])
 		if err != nil {
-			return nil, nil, err
+			return verdict.Judgement{}, nil, err
 		}
 		demos, err := irl.Rollouts(m, irl.OfSystem(pol), 64, e.horizon, rand.New(rand.NewPCG(seed, uint64(10+k))))
 		if err != nil {
-			return nil, nil, err
+			return verdict.Judgement{}, nil, err
 		}
 		fit, err := irl.MaxCausalEnt(m, basis, demos, irl.Config{L2: 0.05, Iterations: 400, LearningRate: 0.1})
 		if err != nil {
-			return nil, nil, err
+			return verdict.Judgement{}, nil, err
 		}
 		var norm float64
 		for _, x := range fit.Theta {

@@ -142,11 +142,9 @@ func runTD03State(ctx context.Context, cfg Config) (*Result, error) {
 		cAll.Subject = subject + ", exploring starts"
 		agreeAll += cAll.Agreement
 		res.Comparisons = append(res.Comparisons, cAll)
-		for _, v := range verdict.Judge(verdict.Evidence{Subject: cAll.Subject,
-			Comparisons: []mesalab.Comparison{cAll}, Exhaustive: []string{allStates.Name()}}) {
-			v.Evidence["q_max_abs_error"] = maxAbsDiff(q, qstar)
-			res.Verdicts = append(res.Verdicts, v)
-		}
+		res.judge(verdict.Evidence{Subject: cAll.Subject,
+			Comparisons: []mesalab.Comparison{cAll}, Exhaustive: []string{allStates.Name()},
+			Facts: map[string]map[string]any{verdict.AllDistributions: {"q_max_abs_error": maxAbsDiff(q, qstar)}}})
 
 		// Part 2: every episode starts in "start"; "isolated" is never reached, its
 		// Q-values stay at their initial 0 and the tie-break picks "left".
@@ -193,7 +191,7 @@ func runTD03State(ctx context.Context, cfg Config) (*Result, error) {
 		if f, ok := irl.UnvisitedStates(train.Name(), fromStart.StateNames, visits); ok {
 			notes = append(notes, f.Evidence)
 		}
-		res.Verdicts = append(res.Verdicts, verdict.Judge(verdict.Evidence{
+		res.judge(verdict.Evidence{
 			Subject: cs[0].Subject, Train: train.Name(), Comparisons: cs,
 			Proxies: []verdict.Proxy{{Name: proxy, Agreement: proxyAgreement, Facts: map[string]any{
 				"train_state_visits":    trace.StateVisits,
@@ -202,7 +200,7 @@ func runTD03State(ctx context.Context, cfg Config) (*Result, error) {
 				"q_max_abs_error_train": visitedErr,
 			}}},
 			Notes: notes,
-		})...)
+		})
 		res.PerSeed = append(res.PerSeed, map[string]float64{
 			"seed": float64(seed), "q_max_abs_error": maxAbsDiff(q, qstar),
 			"agreement_shift": cs[1].Agreement, "regret_shift": cs[1].Regret,
