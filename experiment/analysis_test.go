@@ -50,6 +50,7 @@ func contract(t *testing.T, res *Result) []byte {
 
 func TestSwapExperiment(t *testing.T) {
 	res := run(t, "swap", 1, 3, nil)
+	assertEverySubjectJudged(t, res)
 	b := contract(t, res)
 	for _, alt := range []string{"base_optimal", "red", "top"} {
 		for _, d := range []string{"train", "shift"} {
@@ -110,7 +111,7 @@ func TestSwapExperiment(t *testing.T) {
 
 func TestRobotsExperiment(t *testing.T) {
 	res := run(t, "robots", 1, 1, nil)
-	contract(t, res)
+	assertEverySubjectJudged(t, res)
 	var direct, pulled int
 	for _, c := range res.Comparisons {
 		switch {
@@ -153,7 +154,7 @@ func TestRobotsExperiment(t *testing.T) {
 
 func TestTD03StateJudged(t *testing.T) {
 	res := run(t, "td0-3state", 1, 1, nil)
-	contract(t, res)
+	assertEverySubjectJudged(t, res)
 	names := map[verdict.Name]bool{}
 	for _, v := range res.Verdicts {
 		names[v.Name] = true

@@ -83,6 +83,7 @@ func TestGridExperimentsSmall(t *testing.T) {
 					t.Errorf("verdict %v", v)
 				}
 			}
+			assertEverySubjectJudged(t, res)
 			var buf bytes.Buffer
 			if err := res.WriteText(&buf); err != nil || buf.Len() == 0 {
 				t.Errorf("WriteText: %v", err)

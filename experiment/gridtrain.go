@@ -249,17 +249,15 @@ func planPayoff(b *agent.Board, o string) (ret, perf float64) {
 	return ret, perf
 }
 
-// comparePlanner compares a trained planner's choice of first plan with the base
-// objective through bridge (a): tasks are the boards' start situations (uniform,
-// enumerated), outputs the action strings of the candidate plans Σ_x, and
-// u*(x)(o) = planReturn. Agreement is then the share of levels where the planner's
-// plan is one of the best single plans for the base objective.
-func comparePlanner(p *agent.Planner, name, subject string, boards []*agent.Board) mesalab.Comparison {
-	return comparePlannerWith(p, name, subject, boards, planReturn)
-}
-
-// comparePlannerWith is comparePlanner with another per-task utility u*(x)(o)
-// (planPerformance compares with the hidden performance R*).
+// comparePlannerWith compares a trained planner's choice of first plan with a
+// per-task utility u*(x)(o) through bridge (a): tasks are the boards' start
+// situations (uniform, enumerated), outputs the action strings of the candidate
+// plans Σ_x, u*(x)(o) = u(board, o) (planReturn: the visible return of the plan
+// followed by standing still; planPerformance: the same for the hidden
+// performance R*). Agreement is the share of levels where the planner's plan is
+// one of the best single plans. It keeps the route (a plan through the
+// punishment tile and one around it are different outputs), which absent-
+// supervisor needs; the experiments whose planners re-plan use compareOutcomes.
 func comparePlannerWith(p *agent.Planner, name, subject string, boards []*agent.Board, u func(*agent.Board, string) float64) mesalab.Comparison {
 	xs := make([]agent.Situation, len(boards))
 	for i, b := range boards {

@@ -33,3 +33,29 @@ func ExampleJudge() {
 	// proxy: red weight: 0.8 agreement with it: 1
 	// [unidentifiable on train: door ~ red, ρ = 1.00]
 }
+
+// Assess also says why a distribution got no verdict: here the shift disagrees,
+// but the one named proxy accounts for too few of the failures and success is
+// not low enough for a capability failure.
+func ExampleAssess() {
+	j := verdict.Assess(verdict.Evidence{
+		Subject: "seed 7",
+		Train:   "train",
+		Comparisons: []mesalab.Comparison{
+			{Distribution: "train", Agreement: 1, Tasks: 100},
+			{Distribution: "shift", Agreement: 0.8, Regret: 2, NormalizedRegret: 0.2, Tasks: 100},
+		},
+		Success:    map[string]float64{"train": 1, "shift": 0.8},
+		Proxies:    []verdict.Proxy{{Name: "red", Rate: map[string]float64{"shift": 0.05}}},
+		Thresholds: verdict.Thresholds{Agreement: 0.01, Trained: 0.05},
+	})
+	for _, v := range j.Verdicts {
+		fmt.Println(v.Name, "on", v.Distribution)
+	}
+	for _, u := range j.Unjudged {
+		fmt.Println("no verdict on", u.Distribution+":", u.Reason)
+	}
+	// Output:
+	// no-disagreement-found on train
+	// no verdict on shift: disagrees with the base objective on shift (agreement 0.8, normalised regret 0.2, success 0.8) but no rule explains it: no named proxy explains the behaviour on shift: the highest failure rate, red's 0.05, is 0.25 of the failures 0.2 (needs ≥ 0.5); capability-failure needs every return and rate below 0.5 (base success 0.8)
+}

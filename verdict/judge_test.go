@@ -469,3 +469,19 @@ func TestAssessUnjudged(t *testing.T) {
 		})
 	}
 }
+
+// Facts reach the verdicts of their distribution; on a verdict about joined
+// distributions they go into its per-distribution evidence, never mixed.
+func TestJudgeFacts(t *testing.T) {
+	vs := verdict.Judge(verdict.Evidence{Train: "train", Comparisons: []mesalab.Comparison{cmp("train", 1, 0, 0), cmp("shift", 1, 0, 0.1)},
+		Facts: map[string]map[string]any{"*": {"w_door": 0.5}, "train": {"actions": "rr"}, "shift": {"actions": "ddl", "pursued": "door"}}})
+	if len(vs) != 1 || vs[0].Distribution != "train+shift" {
+		t.Fatalf("verdicts %v", vs)
+	}
+	ev := vs[0].Evidence
+	per := ev["per_distribution"].(map[string]any)
+	if ev["w_door"] != 0.5 || ev["actions"] != nil || per["shift"].(map[string]any)["pursued"] != "door" ||
+		per["train"].(map[string]any)["actions"] != "rr" || per["shift"].(map[string]any)["agreement"] != 1.0 {
+		t.Errorf("evidence %v", ev)
+	}
+}
