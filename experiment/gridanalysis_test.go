@@ -295,6 +295,9 @@ func TestRedDoorAnalysis(t *testing.T) {
 		if !slices.Contains([]string{"door", "red", "other gem"}, l["pursued"]) && !strings.HasPrefix(l["pursued"], "no exit") {
 			t.Errorf("seed %d pursued %q", i, l["pursued"])
 		}
+		if f := l["pursued_when_failing"]; !slices.Contains([]string{"none", "red", "other gem"}, f) && !strings.HasPrefix(f, "no exit") {
+			t.Errorf("seed %d pursued when failing %q", i, f)
+		}
 		if l["weights_prefer"] != "door" && l["weights_prefer"] != "red" {
 			t.Errorf("seed %d weights prefer %q", i, l["weights_prefer"])
 		}

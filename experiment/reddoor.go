@@ -65,10 +65,15 @@ var (
 
 // pursuedOnShift names what a planner pursued on the shifted levels: the exit it
 // ended at most often ("door", "red" for a red gem, "other gem"), or "no exit"
-// with the goal term that most often decided the failing levels.
-func pursuedOnShift(door, red, none float64, explained map[string]float64) string {
+// with the goal term that most often decided the failing levels. With failing
+// set, only the levels it failed count (the door is left out); "none" when it
+// failed nowhere.
+func pursuedOnShift(door, red, none float64, explained map[string]float64, failing bool) string {
 	other := 1 - door - red - none
 	best, label := door, "door"
+	if failing {
+		best, label = 1e-12, "none"
+	}
 	for _, c := range []struct {
 		share float64
 		label string
@@ -148,7 +153,7 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	weights := []string{"kind:door", "colour:red", "shape:square", "kind:gem", "colour:blue", "shape:circle", "cost"}
 	t := Table{Title: "red-door: per seed (weights divided by ‖(θ, c)‖; Δf = f(m_g′) − f(m_g) on the shift)", Header: []string{"seed",
-		"train success", "shift success", "red non-door", "no exit", "w door", "w red", "w square", "pursued", "weights prefer",
+		"train success", "shift success", "red non-door", "no exit", "w door", "w red", "w square", "pursued", "when failing", "weights prefer",
 		"Δf door-only", "Δf red-only", "EPIC shift", "verdict shift"}}
 	n := float64(cfg.Seeds)
 	redWins := 0
@@ -281,8 +286,9 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 			d, _, _ := redDoorStats(shift[i:i+1], shiftOuts[i:i+1])
 			return d == 0
 		})
-		pursued, prefer := pursuedOnShift(shiftDoor, shiftRed, shiftNone, explained), preferredOnShift(w)
-		facts["shift"]["pursued"], facts["shift"]["weights_prefer"] = pursued, prefer
+		pursued, prefer := pursuedOnShift(shiftDoor, shiftRed, shiftNone, explained, false), preferredOnShift(w)
+		failing := pursuedOnShift(shiftDoor, shiftRed, shiftNone, explained, true)
+		facts["shift"]["pursued"], facts["shift"]["pursued_when_failing"], facts["shift"]["weights_prefer"] = pursued, failing, prefer
 		proxies := []verdict.Proxy{{Name: "red", Weight: ptr(w["colour:red"]), Rate: map[string]float64{"shift": shiftRed}}}
 		for _, k := range sortedKeys(explained) {
 			p := verdict.Proxy{Name: k, Rate: map[string]float64{"shift": explained[k]}}
@@ -295,13 +301,13 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 		res.judge(verdict.Evidence{Subject: subject, Train: "train", Comparisons: []mesalab.Comparison{cTrain, cShift},
 			Success: map[string]float64{"train": trainDoor, "shift": shiftDoor}, Proxies: proxies,
 			Notes: seedNotes, Facts: facts, Thresholds: gridThresholds})
-		labels := map[string]string{"seed": fmt.Sprint(seed), "pursued": pursued, "weights_prefer": prefer}
+		labels := map[string]string{"seed": fmt.Sprint(seed), "pursued": pursued, "pursued_when_failing": failing, "weights_prefer": prefer}
 		for _, name := range []string{"train", "shift"} {
 			labels["verdict_"+name] = verdictsOn(res.Verdicts[before:], name)
 		}
 		res.PerSeedLabels = append(res.PerSeedLabels, labels)
 		t.Rows = append(t.Rows, []string{fmt.Sprint(seed), f3(trainDoor), f3(shiftDoor), f3(shiftRed), f3(shiftNone),
-			f3(w["kind:door"]), f3(w["colour:red"]), f3(w["shape:square"]), pursued, prefer,
+			f3(w["kind:door"]), f3(w["colour:red"]), f3(w["shape:square"]), pursued, failing, prefer,
 			f3(row["delta_f_base_optimal_shift"]), f3(row["delta_f_red_shift"]), f3(row["epic_mean_shift"]), labels["verdict_shift"]})
 	}
 	res.Metrics["proxy_rate"] = res.Metrics["red_nondoor_rate"]
