@@ -210,8 +210,9 @@ func (m *LSA) ReadOff(l int) ReadOff {
 	return r
 }
 
-// Act predicts y_q (System). It allocates a [Workspace]; loops over many tasks
-// should use one Workspace instead.
+// Act predicts y_q (System). It allocates a [Workspace] and is safe for
+// concurrent use; loops over many tasks should use one Workspace instead, which
+// is the same mesa-optimizer without the allocations.
 func (m *LSA) Act(t *icl.Task) float64 { return m.NewWorkspace().Predict(t) }
 
 // Candidates returns the LSA's search trajectory on task t: the implicit weight
@@ -257,6 +258,19 @@ func (m *LSA) NewWorkspace() *Workspace {
 	w.Refresh()
 	return w
 }
+
+// Act predicts y_q: a Workspace is the model as a (sequential) mesa-optimizer,
+// with the Candidates, Objective and Decode of [LSA].
+func (w *Workspace) Act(t *icl.Task) float64 { return w.Predict(t) }
+
+// Candidates returns the search trajectory v^(0) = 0, …, v^(K) (see [LSA.Candidates]).
+func (w *Workspace) Candidates(t *icl.Task) [][]float64 { return w.Trajectory(t) }
+
+// Objective is g_x(v) = −L(v) (see [LSA.Objective]).
+func (w *Workspace) Objective(t *icl.Task, v []float64) float64 { return -icl.Loss(t, v) }
+
+// Decode is φ(v) = v·x_q.
+func (w *Workspace) Decode(t *icl.Task, v []float64) float64 { return icl.Dot(v, t.Query) }
 
 // Refresh recomputes the products from the model's current weights.
 func (w *Workspace) Refresh() { w.A, w.B = w.m.Products(w.A, w.B) }

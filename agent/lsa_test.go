@@ -185,7 +185,10 @@ func TestLSAPaths(t *testing.T) {
 }
 
 // A trained LSA is a mesa-optimizer over weight vectors.
-var _ mesalab.Mesa[*icl.Task, float64, []float64] = (*LSA)(nil)
+var (
+	_ mesalab.Mesa[*icl.Task, float64, []float64] = (*LSA)(nil)
+	_ mesalab.Mesa[*icl.Task, float64, []float64] = (*Workspace)(nil)
+)
 
 // trainLSA trains a one-layer LSA on the reference tasks with a cosine schedule.
 func trainLSA(t testing.TB, batch, steps int, lr float64, seed uint64) *LSA {

@@ -248,13 +248,24 @@ func PosteriorMean(t *Task) []float64 {
 // The expected squared error of a prediction ŷ given the context is
 // (ŷ − w̄·x_q)² + PredictiveVariance.
 func PredictiveVariance(t *Task) float64 {
-	d := t.Spec.D
+	_, v := posteriorOf(t)
+	return v
+}
+
+// posteriorOf returns the posterior prediction w̄·x_q and the predictive variance
+// from one full SVD of X (NaN for both when it does not converge).
+func posteriorOf(t *Task) (pred, variance float64) {
+	d, n := t.Spec.D, t.Spec.N
 	s2 := t.Spec.Noise * t.Spec.Noise
-	sv, v, ok := svdOf(t)
-	if !ok {
-		return math.NaN()
+	var svd mat.SVD
+	if !svd.Factorize(mat.NewDense(n, d, append([]float64(nil), t.X...)), mat.SVDFull) {
+		return math.NaN(), math.NaN()
 	}
-	var q float64
+	sv := svd.Values(nil)
+	var u, v mat.Dense
+	svd.UTo(&u)
+	svd.VTo(&v)
+	tol := svdTol(t, sv)
 	for j := range d {
 		var p float64 // (Vᵀ x_q)_j
 		for a := range d {
@@ -268,25 +279,19 @@ func PredictiveVariance(t *Task) float64 {
 		switch {
 		case s2 > 0:
 			post = s2 / (sj*sj + s2)
-		case sj > svdTol(t, sv):
+		case sj > tol:
 			post = 0
 		}
-		q += post * p * p
+		variance += post * p * p
+		if sj > tol || (s2 > 0 && sj > 0) {
+			var uy float64 // (Uᵀ y)_j
+			for i := range n {
+				uy += u.At(i, j) * t.Y[i]
+			}
+			pred += sj / (sj*sj + s2) * uy * p
+		}
 	}
-	return q + s2
-}
-
-// svdOf returns the singular values of X and the full d×d matrix V; ok is false
-// when the SVD does not converge (non-finite inputs).
-func svdOf(t *Task) ([]float64, *mat.Dense, bool) {
-	d, n := t.Spec.D, t.Spec.N
-	var svd mat.SVD
-	if !svd.Factorize(mat.NewDense(n, d, append([]float64(nil), t.X...)), mat.SVDFull) {
-		return nil, nil, false
-	}
-	var v mat.Dense
-	svd.VTo(&v)
-	return svd.Values(nil), &v, true
+	return pred, variance + s2
 }
 
 // svdTol is the cut-off below which a singular value counts as zero.

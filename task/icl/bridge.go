@@ -27,7 +27,8 @@ type Posterior struct {
 
 // NewPosterior computes the posterior prediction and predictive variance of t.
 func NewPosterior(t *Task) Posterior {
-	return Posterior{Task: t, Prediction: BayesPrediction(t), Variance: PredictiveVariance(t)}
+	pred, v := posteriorOf(t)
+	return Posterior{Task: t, Prediction: pred, Variance: v}
 }
 
 // Utility is u*(x)(ŷ) = −(ŷ − w̄·x_q)² − Var[y_q | context, x_q].

@@ -414,7 +414,7 @@ func TestBridge(t *testing.T) {
 	for range n {
 		task := dist.Sample(r)
 		outs := b.Outputs(task)
-		if len(outs) != 3 || outs[0] != 0 || outs[1] != 1 || outs[2] != BayesPrediction(task) {
+		if len(outs) != 3 || outs[0] != 0 || outs[1] != 1 || math.Abs(outs[2]-BayesPrediction(task)) > 1e-10 {
 			t.Fatalf("outputs %v, want [0 1 Bayes]", outs)
 		}
 		mu := outs[2]
@@ -482,5 +482,21 @@ func TestSpecValidate(t *testing.T) {
 	}
 	if _, err := SampleSpectra(Reference(), 0, rand.New(rand.NewPCG(1, 1))); err == nil {
 		t.Error("spectra of 0 tasks accepted")
+	}
+}
+
+// The posterior of the bridge (one full SVD) predicts what the posterior mean
+// (thin SVD solve) predicts, and its variance is PredictiveVariance's.
+func TestPosteriorConsistent(t *testing.T) {
+	for _, s := range []Spec{Reference(), {D: 6, N: 3, Scale: 0.5}, {D: 4, N: 9, Scale: 1, Noise: 0.3}, {D: 7, N: 2, Scale: 0.5, Noise: 0.1}} {
+		for _, task := range sample(t, s, 100, 13) {
+			p := NewPosterior(task)
+			if want := Dot(PosteriorMean(task), task.Query); math.Abs(p.Prediction-want) > 1e-10*(1+math.Abs(want)) {
+				t.Fatalf("%v: posterior prediction %v, posterior mean · x_q %v", s, p.Prediction, want)
+			}
+			if p.Variance != PredictiveVariance(task) || p.Variance < s.Noise*s.Noise {
+				t.Fatalf("%v: variance %v, PredictiveVariance %v", s, p.Variance, PredictiveVariance(task))
+			}
+		}
 	}
 }
