@@ -226,7 +226,7 @@ func TestTrainedLSALearnsOneGDStep(t *testing.T) {
 		seeds = seeds[:1]
 	}
 	for _, seed := range seeds {
-		checkTrainedLSA(t, trainLSA(t, 1024, 400, 1e-2, seed), tasks, seed)
+		checkTrainedLSA(t, trainLSA(t, 512, 400, 1e-2, seed), tasks, seed)
 	}
 }
 

@@ -418,14 +418,6 @@ func evidenceOf(e *iclTaskEval, t *icl.Task, lsa *agent.Workspace, v []float64, 
 	}
 }
 
-func sumSquares(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x * x
-	}
-	return s
-}
-
 // metrics are the per-distribution metrics (README, "icl-gd").
 func (ev iclEval) metrics() map[string]float64 {
 	return map[string]float64{
