@@ -10,6 +10,7 @@ import (
 	"github.com/mesalab/mesalab"
 	"github.com/mesalab/mesalab/agent"
 	"github.com/mesalab/mesalab/compare"
+	"github.com/mesalab/mesalab/irl"
 	"github.com/mesalab/mesalab/task/mdp"
 	"github.com/mesalab/mesalab/verdict"
 )
@@ -141,8 +142,8 @@ func runTD03State(ctx context.Context, cfg Config) (*Result, error) {
 		cAll.Subject = subject + ", exploring starts"
 		agreeAll += cAll.Agreement
 		res.Comparisons = append(res.Comparisons, cAll)
-		if v, ok := verdict.OfComparison(cAll, true, 0); ok {
-			v.Subject = cAll.Subject
+		for _, v := range verdict.Judge(verdict.Evidence{Subject: cAll.Subject,
+			Comparisons: []mesalab.Comparison{cAll}, Exhaustive: []string{allStates.Name()}}) {
 			v.Evidence["q_max_abs_error"] = maxAbsDiff(q, qstar)
 			res.Verdicts = append(res.Verdicts, v)
 		}
@@ -177,23 +178,31 @@ func runTD03State(ctx context.Context, cfg Config) (*Result, error) {
 			visitedErr = math.Max(visitedErr, maxAbsDiff(q2[s*fromStart.A:(s+1)*fromStart.A], qstar[s*fromStart.A:(s+1)*fromStart.A]))
 		}
 		qErrVisited = math.Max(qErrVisited, visitedErr)
-		if v, ok := verdict.OfComparison(cs[0], false, 0); ok {
-			v.Subject = cs[0].Subject
-			res.Verdicts = append(res.Verdicts, v)
+		// The named proxy: Q* where training reached, and the lowest action (the
+		// tie-break among equal initial Q-values) at never-visited states.
+		proxy := fmt.Sprintf("Q* on visited states, lowest action at never-visited state(s) %v (initial Q-values %g, tie-break)", unvisited, learn.InitQ)
+		proxyAgreement := map[string]float64{
+			train.Name(): tieBreakProxyAgreement(g2, qstar, trace.StateVisits, train.Support(), fromStart.A),
+			shift.Name(): tieBreakProxyAgreement(g2, qstar, trace.StateVisits, shift.Support(), fromStart.A),
 		}
-		proxy := fmt.Sprintf("initial Q-values (%g) at never-visited state(s) %v, decided by the lowest-action tie-break", learn.InitQ, unvisited)
-		if v, ok := verdict.Shift(cs[0], cs[1], proxy, map[string]any{
-			"train_state_visits":    trace.StateVisits,
-			"train_coverage":        float64(len(states)-len(unvisited)) / float64(len(states)),
-			"unvisited_states":      unvisited,
-			"q_max_abs_error_train": visitedErr,
-		}); ok {
-			v.Subject = cs[1].Subject
-			res.Verdicts = append(res.Verdicts, v)
-		} else if v, ok := verdict.OfComparison(cs[1], false, 0); ok {
-			v.Subject = cs[1].Subject
-			res.Verdicts = append(res.Verdicts, v)
+		var notes []string
+		visits := make([]float64, len(trace.StateVisits))
+		for s, n := range trace.StateVisits {
+			visits[s] = float64(n)
 		}
+		if f, ok := irl.UnvisitedStates(train.Name(), fromStart.StateNames, visits); ok {
+			notes = append(notes, f.Evidence)
+		}
+		res.Verdicts = append(res.Verdicts, verdict.Judge(verdict.Evidence{
+			Subject: cs[0].Subject, Train: train.Name(), Comparisons: cs,
+			Proxies: []verdict.Proxy{{Name: proxy, Agreement: proxyAgreement, Facts: map[string]any{
+				"train_state_visits":    trace.StateVisits,
+				"train_coverage":        float64(len(states)-len(unvisited)) / float64(len(states)),
+				"unvisited_states":      unvisited,
+				"q_max_abs_error_train": visitedErr,
+			}}},
+			Notes: notes,
+		})...)
 		res.PerSeed = append(res.PerSeed, map[string]float64{
 			"seed": float64(seed), "q_max_abs_error": maxAbsDiff(q, qstar),
 			"agreement_shift": cs[1].Agreement, "regret_shift": cs[1].Regret,
@@ -246,4 +255,28 @@ func qTable(m *mdp.MDP, qstar []float64) Table {
 		t.Rows = append(t.Rows, row)
 	}
 	return t
+}
+
+// tieBreakProxyAgreement is the share (by weight) of tasks on which the greedy
+// agent's action maximises the proxy utility "Q* at visited states, prefer the
+// lowest action at never-visited ones".
+func tieBreakProxyAgreement(g agent.GreedyQ, qstar []float64, visits []int, tasks []mesalab.Weighted[int], actions int) float64 {
+	var agree, mass float64
+	for _, wt := range tasks {
+		s := wt.Task
+		u := make([]float64, actions)
+		for a := range u {
+			if visits[s] > 0 {
+				u[a] = qstar[s*actions+a]
+			} else {
+				u[a] = -float64(a)
+			}
+		}
+		mass += wt.Weight
+		agree += wt.Weight * compare.OutcomeOf(u, u[g.Act(s)]).Agree
+	}
+	if mass == 0 {
+		return 0
+	}
+	return agree / mass
 }

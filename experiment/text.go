@@ -32,14 +32,16 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw, "SUBJECT\tDISTRIBUTION\tAGREEMENT\tREGRET\tNORM. REGRET\tDISTANCE\tCOVERAGE")
 		for _, c := range r.Comparisons {
 			if c.Incomparable != nil {
-				fmt.Fprintf(tw, "%s\t%s\tincomparable: missing %s\n", c.Subject, c.Distribution, strings.Join(c.Incomparable.Missing, "; "))
+				// Keep every column so tabwriter's alignment runs through; the
+				// missing bridge goes last, where its length disturbs nothing.
+				fmt.Fprintf(tw, "%s\t%s\tincomparable\t-\t-\t-\t-\tmissing: %s\n", c.Subject, c.Distribution, strings.Join(c.Incomparable.Missing, "; "))
 				continue
 			}
 			coverage := "-"
 			if c.Coverage != mesalab.CoverageUnknown {
 				coverage = fmt.Sprintf("%.4g", c.Coverage)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4g\t%.4g\t%.4g\t%s\n", c.Subject, c.Distribution,
+			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4g\t%.4g\t%.4g\t%s\t\n", c.Subject, c.Distribution,
 				c.Agreement, c.Regret, c.NormalizedRegret, c.Distance, coverage)
 		}
 		fmt.Fprintln(tw)
