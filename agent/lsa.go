@@ -22,7 +22,7 @@ import (
 //
 // Because the query's label entry starts at 0 and every layer is linear in the
 // query token, the prediction is linear in x_q given the context: ŷ = v·x_q with
-// v = ∂ŷ/∂x_q the model's implicit weight vector ([Workspace.Weights]). After layer
+// v = ∂ŷ/∂x_q the model's implicit weight vector ([LSAWorkspace.Weights]). After layer
 // l the query's last entry is likewise −v^(l)·x_q, and v^(0) = 0, …, v^(K) is the
 // LSA's own search trajectory in Σ = weight vectors: this is what makes a trained
 // LSA a [mesalab.Mesa] (Candidates, Objective, Decode).
@@ -210,8 +210,8 @@ func (m *LSA) ReadOff(l int) ReadOff {
 	return r
 }
 
-// Act predicts y_q (System). It allocates a [Workspace] and is safe for
-// concurrent use; loops over many tasks should use one Workspace instead, which
+// Act predicts y_q (System). It allocates a [LSAWorkspace] and is safe for
+// concurrent use; loops over many tasks should use one LSAWorkspace instead, which
 // is the same mesa-optimizer without the allocations.
 func (m *LSA) Act(t *icl.Task) float64 { return m.NewWorkspace().Predict(t) }
 
@@ -227,11 +227,11 @@ func (m *LSA) Objective(t *icl.Task, v []float64) float64 { return -icl.Loss(t, 
 // Decode is φ(v) = v·x_q, the prediction of weights v on the query.
 func (m *LSA) Decode(t *icl.Task, v []float64) float64 { return icl.Dot(v, t.Query) }
 
-// Workspace holds the products A_l, B_l of a model and the scratch memory of one
+// LSAWorkspace holds the products A_l, B_l of a model and the scratch memory of one
 // forward and backward pass, so that loops over tasks do not allocate. It sees the
-// weights as they were when it was made or last refreshed. A Workspace is not safe
+// weights as they were when it was made or last refreshed. A LSAWorkspace is not safe
 // for concurrent use; make one per goroutine.
-type Workspace struct {
+type LSAWorkspace struct {
 	m          *LSA
 	d, D, K    int
 	A, B       []float64 // K·D² products
@@ -247,9 +247,9 @@ type Workspace struct {
 }
 
 // NewWorkspace returns a workspace for m with the current weights.
-func (m *LSA) NewWorkspace() *Workspace {
+func (m *LSA) NewWorkspace() *LSAWorkspace {
 	D, K := m.Dim+1, m.Layers
-	w := &Workspace{m: m, d: m.Dim, D: D, K: K,
+	w := &LSAWorkspace{m: m, d: m.Dim, D: D, K: K,
 		M: make([]float64, K*D*D), T: make([]float64, K*D*D), q: make([]float64, (K+1)*D),
 		t1: make([]float64, D*D), t2: make([]float64, D*D), t3: make([]float64, D*D),
 		g: make([]float64, D), g2: make([]float64, D), v2: make([]float64, D),
@@ -259,24 +259,24 @@ func (m *LSA) NewWorkspace() *Workspace {
 	return w
 }
 
-// Act predicts y_q: a Workspace is the model as a (sequential) mesa-optimizer,
+// Act predicts y_q: a LSAWorkspace is the model as a (sequential) mesa-optimizer,
 // with the Candidates, Objective and Decode of [LSA].
-func (w *Workspace) Act(t *icl.Task) float64 { return w.Predict(t) }
+func (w *LSAWorkspace) Act(t *icl.Task) float64 { return w.Predict(t) }
 
 // Candidates returns the search trajectory v^(0) = 0, …, v^(K) (see [LSA.Candidates]).
-func (w *Workspace) Candidates(t *icl.Task) [][]float64 { return w.Trajectory(t) }
+func (w *LSAWorkspace) Candidates(t *icl.Task) [][]float64 { return w.Trajectory(t) }
 
 // Objective is g_x(v) = −L(v) (see [LSA.Objective]).
-func (w *Workspace) Objective(t *icl.Task, v []float64) float64 { return -icl.Loss(t, v) }
+func (w *LSAWorkspace) Objective(t *icl.Task, v []float64) float64 { return -icl.Loss(t, v) }
 
 // Decode is φ(v) = v·x_q.
-func (w *Workspace) Decode(t *icl.Task, v []float64) float64 { return icl.Dot(v, t.Query) }
+func (w *LSAWorkspace) Decode(t *icl.Task, v []float64) float64 { return icl.Dot(v, t.Query) }
 
 // Refresh recomputes the products from the model's current weights.
-func (w *Workspace) Refresh() { w.A, w.B = w.m.Products(w.A, w.B) }
+func (w *LSAWorkspace) Refresh() { w.A, w.B = w.m.Products(w.A, w.B) }
 
 // Predict returns the model's prediction ŷ on task t.
-func (w *Workspace) Predict(t *icl.Task) float64 {
+func (w *LSAWorkspace) Predict(t *icl.Task) float64 {
 	if w.K == 1 && !w.general {
 		return w.oneLayer(t, nil, nil, 0)
 	}
@@ -286,7 +286,7 @@ func (w *Workspace) Predict(t *icl.Task) float64 {
 // forward runs the general K-layer pass. It keeps M_l for every layer, T_l for
 // every layer but the last (whose T is never formed: the query's last update is
 // three matrix-vector products), and the query token entering each layer.
-func (w *Workspace) forward(t *icl.Task) float64 {
+func (w *LSAWorkspace) forward(t *icl.Task) float64 {
 	d, D, DD := w.d, w.D, w.D*w.D
 	M0 := w.M[:DD]
 	clear(M0)
@@ -338,7 +338,7 @@ func (w *Workspace) forward(t *icl.Task) float64 {
 
 // transposeT sets dst = T_lᵀ x after forward; for the last layer, whose T is not
 // formed, as x + Bᵀ M Aᵀ x.
-func (w *Workspace) transposeT(l int, dst, x []float64) {
+func (w *LSAWorkspace) transposeT(l int, dst, x []float64) {
 	D, DD := w.D, w.D*w.D
 	if l < w.K-1 {
 		mulVecT(dst, w.T[l*DD:(l+1)*DD], x, D)
@@ -363,9 +363,9 @@ type outer struct {
 
 // maxTerms is the rank beyond which an outer-product sum is made dense: a term
 // costs about three D² products per use, a dense matrix 2D³.
-func (w *Workspace) maxTerms() int { return max(1, (2*w.D)/3) }
+func (w *LSAWorkspace) maxTerms() int { return max(1, (2*w.D)/3) }
 
-func (w *Workspace) newOuter() outer {
+func (w *LSAWorkspace) newOuter() outer {
 	k := w.maxTerms()
 	o := outer{us: make([][]float64, k), ws: make([][]float64, k), dense: make([]float64, w.D*w.D)}
 	for i := range k {
@@ -417,7 +417,7 @@ func (o *outer) densify(D int) {
 //
 // T̄ and M̄ are low rank in the last layers (rank 1 at the last, 3 and 4 before),
 // so they are carried as sums of outer products until that stops paying.
-func (w *Workspace) backward(delta float64, gA, gB []float64) {
+func (w *LSAWorkspace) backward(delta float64, gA, gB []float64) {
 	d, D, DD := w.d, w.D, w.D*w.D
 	clear(w.g)
 	w.g[d] = -delta
@@ -550,7 +550,7 @@ func (w *Workspace) backward(delta float64, gA, gB []float64) {
 //	Ā_{d,·} −= δ Σ_i β_i e_iᵀ,  B̄[:, :d] −= δ (Σ_i α_i e_i) x_qᵀ,
 //
 // with a the last row of A. It returns ŷ; target is y_q (used only with gA).
-func (w *Workspace) oneLayer(t *icl.Task, gA, gB []float64, target float64) float64 {
+func (w *LSAWorkspace) oneLayer(t *icl.Task, gA, gB []float64, target float64) float64 {
 	d, D := w.d, w.D
 	A, B := w.A, w.B
 	a := A[d*D : (d+1)*D]
@@ -603,7 +603,7 @@ func (w *Workspace) oneLayer(t *icl.Task, gA, gB []float64, target float64) floa
 
 // addGradient runs forward and backward on t, adds the gradient of ½(ŷ − y_q)² with
 // respect to the products into gA, gB and returns ½(ŷ − y_q)².
-func (w *Workspace) addGradient(t *icl.Task, gA, gB []float64) float64 {
+func (w *LSAWorkspace) addGradient(t *icl.Task, gA, gB []float64) float64 {
 	var yhat float64
 	if w.K == 1 && !w.general {
 		yhat = w.oneLayer(t, gA, gB, t.Target)
@@ -618,7 +618,7 @@ func (w *Workspace) addGradient(t *icl.Task, gA, gB []float64) float64 {
 // Weights writes the implicit weight vector v = ∂ŷ/∂x_q into dst (allocated when
 // too short) and returns it: ŷ = v·x_q exactly, since the prediction is linear in
 // the query given the context.
-func (w *Workspace) Weights(t *icl.Task, dst []float64) []float64 {
+func (w *LSAWorkspace) Weights(t *icl.Task, dst []float64) []float64 {
 	if len(dst) < w.d {
 		dst = make([]float64, w.d)
 	}
@@ -630,7 +630,7 @@ func (w *Workspace) Weights(t *icl.Task, dst []float64) []float64 {
 
 // readWeights sets dst = −(e_dᵀ T_{k−1} ⋯ T_0)[:d], the implicit weights after k
 // layers, from the T_l of the last forward pass.
-func (w *Workspace) readWeights(k int, dst []float64) {
+func (w *LSAWorkspace) readWeights(k int, dst []float64) {
 	d := w.d
 	clear(w.g)
 	w.g[d] = -1
@@ -643,7 +643,7 @@ func (w *Workspace) readWeights(k int, dst []float64) {
 
 // Trajectory returns v^(0) = 0, v^(1), …, v^(K): the implicit weights after each
 // layer on task t (allocated).
-func (w *Workspace) Trajectory(t *icl.Task) [][]float64 {
+func (w *LSAWorkspace) Trajectory(t *icl.Task) [][]float64 {
 	w.forward(t)
 	traj := make([][]float64, w.K+1)
 	traj[0] = make([]float64, w.d)
@@ -662,7 +662,7 @@ func (m *LSA) Gradient(tasks []*icl.Task, grad []float64) (float64, []float64) {
 	return w.gradient(tasks, grad)
 }
 
-func (w *Workspace) gradient(tasks []*icl.Task, grad []float64) (float64, []float64) {
+func (w *LSAWorkspace) gradient(tasks []*icl.Task, grad []float64) (float64, []float64) {
 	DD := w.D * w.D
 	gA, gB := make([]float64, w.K*DD), make([]float64, w.K*DD)
 	var loss float64

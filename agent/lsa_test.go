@@ -187,7 +187,7 @@ func TestLSAPaths(t *testing.T) {
 // A trained LSA is a mesa-optimizer over weight vectors.
 var (
 	_ mesalab.Mesa[*icl.Task, float64, []float64] = (*LSA)(nil)
-	_ mesalab.Mesa[*icl.Task, float64, []float64] = (*Workspace)(nil)
+	_ mesalab.Mesa[*icl.Task, float64, []float64] = (*LSAWorkspace)(nil)
 )
 
 // trainLSA trains a one-layer LSA on the reference tasks with a cosine schedule.

@@ -86,7 +86,7 @@ type trainChunk struct {
 	src    *rand.PCG
 	rng    *rand.Rand
 	task   *icl.Task
-	ws     *Workspace
+	ws     *LSAWorkspace
 	gA, gB []float64
 	loss   float64
 }

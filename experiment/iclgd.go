@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/mesalab/mesalab"
 	"github.com/mesalab/mesalab/agent"
 	"github.com/mesalab/mesalab/compare"
 	"github.com/mesalab/mesalab/internal/parallel"
@@ -121,6 +122,61 @@ var iclDepths = []int{0, 1, 2, 4, 8, 16, 32}
 // iclSpectra is the number of context spectra learning rates are tuned on.
 const iclSpectra = 4000
 
+// The probe of training: iclProbeTasks fixed training-distribution tasks,
+// evaluated every iclProbeEvery Adam steps.
+const (
+	iclProbeTasks = 1000
+	iclProbeEvery = 20
+)
+
+// iclCurves are one seed's training curves.
+type iclCurves struct {
+	label                           string
+	loss, probeLoss, cos, diff, eta Series
+}
+
+func newICLCurves(label string, steps int) *iclCurves {
+	return &iclCurves{label: label,
+		loss: Series{Name: "icl_train_loss", Label: label, XLabel: "Adam step", YLabel: "batch ½·MSE",
+			X: make([]float64, steps), Y: make([]float64, steps)},
+		probeLoss: Series{Name: "icl_probe_loss", Label: label, XLabel: "Adam step", YLabel: "½·MSE on probe tasks"},
+		cos:       Series{Name: "icl_model_cos", Label: label, XLabel: "Adam step", YLabel: "model cos (LSA vs GD)"},
+		diff:      Series{Name: "icl_preds_diff", Label: label, XLabel: "Adam step", YLabel: "preds diff (LSA vs GD)"},
+		eta:       Series{Name: "icl_eta_effective_over_n", Label: label, XLabel: "Adam step", YLabel: "η_eff/N (layer 1)"},
+	}
+}
+
+// probe evaluates the model on the probe tasks at step s.
+func (c *iclCurves) probe(s int, model, gd *agent.LSA, tasks []*icl.Task) {
+	ev := evaluateICL(model, gd, tasks, nil)
+	x := float64(s)
+	for _, p := range []struct {
+		series *Series
+		y      float64
+	}{{&c.probeLoss, ev.lsaLoss}, {&c.cos, ev.modelCos}, {&c.diff, ev.predsDiff}, {&c.eta, model.ReadOff(0).Step}} {
+		p.series.X = append(p.series.X, x)
+		p.series.Y = append(p.series.Y, p.y)
+	}
+}
+
+// series returns the curves, with the reference's lines (K-step GD's loss, η*/N)
+// added once.
+func (c *iclCurves) series(first bool, steps int, gdLoss, etaOverN float64, layers int) []Series {
+	out := []Series{c.loss, c.probeLoss, c.cos, c.diff, c.eta}
+	if first {
+		ends := []float64{0, float64(steps)}
+		label := fmt.Sprintf("%d-step GD (reference)", layers)
+		out = append(out,
+			Series{Name: "icl_train_loss", Label: label, XLabel: "Adam step", YLabel: "batch ½·MSE", X: ends, Y: []float64{gdLoss, gdLoss}},
+			Series{Name: "icl_probe_loss", Label: label, XLabel: "Adam step", YLabel: "½·MSE on probe tasks", X: ends, Y: []float64{gdLoss, gdLoss}})
+		if layers == 1 {
+			out = append(out, Series{Name: "icl_eta_effective_over_n", Label: "η*/N", XLabel: "Adam step", YLabel: "η_eff/N (layer 1)",
+				X: ends, Y: []float64{etaOverN, etaOverN}})
+		}
+	}
+	return out
+}
+
 func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
 	c, err := parseICLGD(cfg)
@@ -153,21 +209,6 @@ func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		model.Init(rand.New(rand.NewPCG(seed, 1)), c.initStd)
-		tr, err := agent.NewTrainer(model, train, c.batch, agent.ReferenceAdam(c.lr), seed)
-		if err != nil {
-			return nil, err
-		}
-		for s := range c.steps {
-			if s%16 == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-			}
-			tr.SetLearningRate(c.lr * 0.5 * (1 + math.Cos(math.Pi*float64(s)/float64(c.steps))))
-			tr.Step()
-			bar.Increment()
-		}
-
 		// The reference: K steps of GD from W = 0 at the closed-form η* (K = 1) or
 		// at the learning rate tuned on spectra of the training distribution; and
 		// the tuned rates of every search depth of the evidence.
@@ -181,14 +222,37 @@ func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 				depthEtas[k], _ = sp.TuneGD(depth)
 			}
 		}
-		eta := train.Spec().OptimalEta()
+		eta, gdMSE := train.Spec().OptimalEta(), train.Spec().OptimalGDLoss()
 		if c.layers > 1 {
-			eta, _ = sp.TuneGD(c.layers)
+			eta, gdMSE = sp.TuneGD(c.layers)
 		}
 		gd, err := agent.GDConstruction(c.d, c.layers, eta, c.n)
 		if err != nil {
 			return nil, err
 		}
+		tr, err := agent.NewTrainer(model, train, c.batch, agent.ReferenceAdam(c.lr), seed)
+		if err != nil {
+			return nil, err
+		}
+		// Training, with the curves of von Oswald et al. (2023, Fig. 2): the batch
+		// loss every step; the loss, the difference from the reference and the
+		// read-off step on a fixed set of probe tasks every iclProbeEvery steps.
+		probe := sampleTasks(train, iclProbeTasks, rand.New(rand.NewPCG(seed, 5)))
+		curves := newICLCurves(subject, c.steps)
+		for s := range c.steps {
+			if s%iclProbeEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				curves.probe(s, model, gd, probe)
+			}
+			tr.SetLearningRate(c.lr * 0.5 * (1 + math.Cos(math.Pi*float64(s)/float64(c.steps))))
+			curves.loss.X[s], curves.loss.Y[s] = float64(s), tr.Step()
+			bar.Increment()
+		}
+		curves.probe(c.steps, model, gd, probe)
+		res.Series = append(res.Series, curves.series(i == 0, c.steps, gdMSE/2, eta/float64(c.n), c.layers)...)
+
 		// The read-off of every layer; eta_effective is the first layer's, the
 		// step it takes from W = 0.
 		perSeed := map[string]float64{"seed": float64(seed)}
@@ -215,6 +279,9 @@ func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 		perSeed["train_steps"] = float64(tr.Steps())
 
 		opt := compare.Options{Samples: min(iclEvidenceTasks, c.testTasks), Seed: seed + 1<<32}
+		lsaSubject := fmt.Sprintf("%s, trained LSA (%d layer(s))", subject, c.layers)
+		judged := verdict.Evidence{Subject: lsaSubject, Train: "train", Proxies: []verdict.Proxy{{Name: iclProxy}}}
+		evs := make([]iclEval, len(dists))
 		for k, dist := range dists {
 			tasks := sampleTasks(dist, c.testTasks, rand.New(rand.NewPCG(seed, 10+uint64(k))))
 			ev := evaluateICL(model, gd, tasks, depthEtas)
@@ -227,18 +294,22 @@ func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			lsaMesa, gdMesa := model.NewWorkspace(), gd.NewWorkspace()
 			lsaCmp := compare.Mesa(icl.Bridge(dist, icl.MesaProbe(lsaMesa)), lsaMesa, opt, dist)[0]
-			lsaCmp.Subject = fmt.Sprintf("%s, trained LSA (%d layer(s))", subject, c.layers)
+			lsaCmp.Subject = lsaSubject
 			gdCmp := compare.Mesa(icl.Bridge(dist, icl.MesaProbe(gdMesa)), gdMesa, opt, dist)[0]
 			gdCmp.Subject = fmt.Sprintf("%s, GD construction (%d step(s), η = %.4g)", subject, c.layers, eta)
 			res.Comparisons = append(res.Comparisons, lsaCmp, gdCmp)
-			v := judgeICL(lsaCmp, ev)
-			v.Subject = lsaCmp.Subject
-			res.Verdicts = append(res.Verdicts, v)
+			judged.Comparisons = append(judged.Comparisons, lsaCmp)
+			judged.Scores = append(judged.Scores, iclScores(dist.Name(), ev)...)
+			evs[k] = ev
 			if i == 0 {
 				res.Tables = append(res.Tables, searchTable(dist, ev))
+				if s, ok := searchSeries(dist.Name(), ev); ok {
+					res.Series = append(res.Series, s)
+				}
 			}
 			evalBar.Increment()
 		}
+		res.Verdicts = append(res.Verdicts, judgeICL(judged, dists, evs)...)
 		for name, v := range perSeed {
 			sums[name] += v
 		}
@@ -287,6 +358,7 @@ type iclTaskEval struct {
 	regretOptimum       float64   // of exact least squares, the optimum of g
 	regretByDepth       []float64 // of tuned k-step GD, k in iclDepths
 	lossStart, lossEnd  float64   // in-context loss L at v = 0 and at the LSA's v
+	lossOptimum         float64   // L at its minimiser (exact least squares)
 	g, u                []float64 // g = −L and u*_Σ = −σ²‖v − w̄‖² over the LSA's trajectory and the optimum
 }
 
@@ -296,7 +368,7 @@ type iclEval struct {
 	lsaLoss, gdLoss, predsDiff, modelDiff, modelCos float64
 	bayesLoss, zeroLoss, regretLSA, regretOptimum   float64
 	regretByDepth                                   []float64
-	lossStart, lossEnd                              float64
+	lossStart, lossEnd, lossOptimum                 float64
 	searchImproves, optimumWorse                    float64 // shares of tasks
 	sigmaDistance                                   float64
 }
@@ -307,7 +379,7 @@ type iclEval struct {
 func evaluateICL(model, gd *agent.LSA, tasks []*icl.Task, depthEtas []float64) iclEval {
 	per := make([]iclTaskEval, len(tasks))
 	const chunk = 256
-	type scratch struct{ lsa, gd *agent.Workspace }
+	type scratch struct{ lsa, gd *agent.LSAWorkspace }
 	ws := make([]scratch, parallel.NumChunks(len(tasks), chunk))
 	for i := range ws {
 		ws[i] = scratch{model.NewWorkspace(), gd.NewWorkspace()}
@@ -334,7 +406,7 @@ func evaluateICL(model, gd *agent.LSA, tasks []*icl.Task, depthEtas []float64) i
 			if nv > 0 && ng > 0 {
 				e.modelCos = dot / math.Sqrt(nv*ng)
 			}
-			if i < iclEvidenceTasks {
+			if i < iclEvidenceTasks && depthEtas != nil {
 				evidenceOf(e, t, s.lsa, v, depthEtas)
 			}
 		}
@@ -361,6 +433,7 @@ func evaluateICL(model, gd *agent.LSA, tasks []*icl.Task, depthEtas []float64) i
 		}
 		ev.lossStart += e.lossStart
 		ev.lossEnd += e.lossEnd
+		ev.lossOptimum += e.lossOptimum
 		if e.lossEnd < e.lossStart {
 			ev.searchImproves++
 		}
@@ -372,8 +445,11 @@ func evaluateICL(model, gd *agent.LSA, tasks []*icl.Task, depthEtas []float64) i
 	for _, p := range []*float64{&ev.lsaLoss, &ev.gdLoss, &ev.predsDiff, &ev.modelDiff, &ev.modelCos} {
 		*p /= ev.n
 	}
+	if ev.nEvidence == 0 {
+		return ev // no evidence asked for (the training probe)
+	}
 	for _, p := range []*float64{&ev.bayesLoss, &ev.zeroLoss, &ev.regretLSA, &ev.regretOptimum,
-		&ev.lossStart, &ev.lossEnd, &ev.searchImproves, &ev.optimumWorse} {
+		&ev.lossStart, &ev.lossEnd, &ev.lossOptimum, &ev.searchImproves, &ev.optimumWorse} {
 		*p /= ev.nEvidence
 	}
 	for k := range ev.regretByDepth {
@@ -388,7 +464,7 @@ func evaluateICL(model, gd *agent.LSA, tasks []*icl.Task, depthEtas []float64) i
 // of the mesa-objective g = −L (exact least squares, minimum-norm); and g and the
 // base utility over weights, u*_Σ(v) = E_{x_q}[u*] + const = −σ²‖v − w̄‖², on the
 // LSA's trajectory and the optimum of g.
-func evidenceOf(e *iclTaskEval, t *icl.Task, lsa *agent.Workspace, v []float64, depthEtas []float64) {
+func evidenceOf(e *iclTaskEval, t *icl.Task, lsa *agent.LSAWorkspace, v []float64, depthEtas []float64) {
 	e.evidence = true
 	s2 := t.Spec.InputVariance()
 	wbar := icl.PosteriorMean(t)
@@ -410,6 +486,7 @@ func evidenceOf(e *iclTaskEval, t *icl.Task, lsa *agent.Workspace, v []float64, 
 	}
 	e.lossStart = icl.Loss(t, make([]float64, len(v)))
 	e.lossEnd = icl.Loss(t, v)
+	e.lossOptimum = icl.Loss(t, ls)
 	cands := append(lsa.Trajectory(t), ls)
 	e.g, e.u = make([]float64, len(cands)), make([]float64, len(cands))
 	for k, c := range cands {
@@ -430,19 +507,113 @@ func (ev iclEval) metrics() map[string]float64 {
 	}
 }
 
-// judgeICL states the verdict on one distribution for the trained LSA viewed as a
-// mesa-optimizer (search = its layers, g = −in-context least-squares loss,
-// φ(v) = v·x_q), compared through the Bayes bridge (u* = posterior expected
-// utility). The rules are those of DESIGN.md §3, read with the search-depth
-// evidence: the regret against the Bayes-optimal prediction of k gradient steps
-// from 0 at the learning rate tuned for k steps on the training distribution
-// (k = 0, 1, 2, 4, …, 32: what more search capacity would do), and of the optimum
-// of g itself (exact least squares, the limit of ever deeper search).
+// iclProxy names the mesa-objective g = −L when it is scored as a candidate
+// explanation of the behaviour.
+const iclProxy = "in-context least squares"
+
+// iclScores are the returns of the trained LSA on one distribution under the base
+// objective and under its own mesa-objective, with their optima and the no-search
+// baseline (v = 0), as verdict.Judge reads them. Base: the posterior expected
+// squared error, −(regret + Bayes MSE), optimum the Bayes prediction. Mesa: −L at
+// the LSA's weights, optimum exact least squares.
+func iclScores(dist string, ev iclEval) []verdict.Score {
+	bayes := 2 * ev.bayesLoss
+	return []verdict.Score{
+		{Objective: verdict.Base, Distribution: dist, Return: -(ev.regretLSA + bayes), Optimal: -bayes,
+			Baseline: -(ev.regretByDepth[0] + bayes)},
+		{Objective: iclProxy, Distribution: dist, Return: -ev.lossEnd, Optimal: -ev.lossOptimum, Baseline: -ev.lossStart},
+	}
+}
+
+// judgeICL states the verdicts on the trained LSA viewed as a mesa-optimizer
+// (search = its layers, g = −in-context least-squares loss, φ(v) = v·x_q),
+// compared through the Bayes bridge (u* = posterior expected utility).
+//
+// verdict.Judge applies the rules of DESIGN.md §3 to the comparisons and to the
+// returns under the base objective and under g (iclScores). Its exact-agreement
+// rules cannot fire here: over a continuous output space no finite search returns
+// the Bayes-optimal prediction exactly, so agreement is 0 everywhere. What it
+// does find is capability-failure where the returns under both objectives are
+// low. Every distribution it leaves unjudged is judged by the search-depth rule
+// (judgeSearch). The search-depth evidence is attached to every verdict.
+func judgeICL(e verdict.Evidence, dists []*icl.Distribution, evs []iclEval) []verdict.Verdict {
+	out := verdict.Judge(e)
+	covered := map[string]bool{}
+	for _, v := range out {
+		for _, d := range strings.Split(v.Distribution, "+") {
+			covered[d] = true
+		}
+	}
+	for k, dist := range dists {
+		if !covered[dist.Name()] {
+			v := judgeSearch(dist.Name(), evs[k])
+			v.Subject = e.Subject
+			for _, c := range e.Comparisons {
+				if c.Distribution == dist.Name() {
+					v.Evidence["agreement"], v.Evidence["regret"] = c.Agreement, c.Regret
+					v.Evidence["normalized_regret"], v.Evidence["distance"] = c.NormalizedRegret, c.Distance
+					v.Evidence["tasks"] = c.Tasks
+				}
+			}
+			out = append(out, v)
+		}
+	}
+	index := func(dist string) int {
+		for k, d := range dists {
+			if d.Name() == dist {
+				return k
+			}
+		}
+		return len(dists)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return index(out[a].Distribution) < index(out[b].Distribution) })
+	for _, v := range out {
+		if k := index(v.Distribution); k < len(dists) {
+			for key, x := range searchEvidence(evs[k]) {
+				if _, ok := v.Evidence[key]; !ok {
+					v.Evidence[key] = x
+				}
+			}
+		}
+	}
+	return out
+}
+
+// searchEvidence is the search-depth evidence of one distribution.
+func searchEvidence(ev iclEval) map[string]any {
+	best := 0
+	for k, r := range ev.regretByDepth {
+		if r < ev.regretByDepth[best] {
+			best = k
+		}
+	}
+	return map[string]any{
+		"evidence_tasks":         ev.nEvidence,
+		"regret_lsa":             ev.regretLSA,
+		"regret_mesa_optimum":    ev.regretOptimum,
+		"objective_distance":     ev.sigmaDistance,
+		"bayes_loss":             ev.bayesLoss,
+		"in_context_loss_start":  ev.lossStart,
+		"in_context_loss_end":    ev.lossEnd,
+		"in_context_loss_min":    ev.lossOptimum,
+		"search_improves_share":  ev.searchImproves,
+		"optimum_worse_share":    ev.optimumWorse,
+		"search_depths":          iclDepths,
+		"regret_by_search_depth": append([]float64(nil), ev.regretByDepth...),
+		"best_search_depth":      iclDepths[best],
+	}
+}
+
+// judgeSearch judges one distribution from the search-depth evidence: the regret
+// against the Bayes-optimal prediction of k gradient steps from 0 at the learning
+// rate tuned for k steps on the training distribution (k = 0, 1, 2, 4, …, 32:
+// what more search capacity would do), and of the optimum of g itself (exact
+// least squares, the limit of ever deeper search). Regrets integrate the query
+// out: σ²‖v − w̄‖².
 //
 //   - capability-failure: the search does not even improve its own objective (the
 //     mean in-context loss after the layers is not below the loss at v = 0) and
-//     its regret is no better than not searching: low return under the
-//     mesa-objective and under the base objective.
+//     its regret is no better than not searching.
 //   - suboptimality-aligned: the optimum of g is worse under u* than what the
 //     limited search returns (regret of least squares > regret of the LSA): the
 //     behaviour is as good as it is only because the search stops early, and more
@@ -461,35 +632,11 @@ func (ev iclEval) metrics() map[string]float64 {
 // not suboptimality-aligned: more gradient steps improve its loss toward the
 // least-squares optimum, which is also the Bayes optimum, so more search capacity
 // makes it more aligned, never less. On the noise shift the same LSA is
-// suboptimality-aligned; on the scale shift its fixed step overshoots and the
-// search fails at its own objective: capability-failure.
-func judgeICL(c mesalab.Comparison, ev iclEval) verdict.Verdict {
-	if c.Incomparable != nil {
-		return verdict.Incomparable(c)
-	}
-	e := map[string]any{
-		"agreement": c.Agreement, "regret": c.Regret, "normalized_regret": c.NormalizedRegret,
-		"distance": c.Distance, "tasks": c.Tasks,
-		"evidence_tasks":         ev.nEvidence,
-		"regret_lsa":             ev.regretLSA,
-		"regret_mesa_optimum":    ev.regretOptimum,
-		"objective_distance":     ev.sigmaDistance,
-		"bayes_loss":             ev.bayesLoss,
-		"in_context_loss_start":  ev.lossStart,
-		"in_context_loss_end":    ev.lossEnd,
-		"search_improves_share":  ev.searchImproves,
-		"optimum_worse_share":    ev.optimumWorse,
-		"search_depths":          iclDepths,
-		"regret_by_search_depth": ev.regretByDepth,
-	}
-	best := 0
-	for k, r := range ev.regretByDepth {
-		if r < ev.regretByDepth[best] {
-			best = k
-		}
-	}
-	e["best_search_depth"] = iclDepths[best]
-	v := verdict.Verdict{Distribution: c.Distribution, Evidence: e}
+// suboptimality-aligned. (On the scale shift its fixed step overshoots and the
+// search fails at its own objective: verdict.Judge finds capability-failure.)
+func judgeSearch(dist string, ev iclEval) verdict.Verdict {
+	e := map[string]any{}
+	v := verdict.Verdict{Distribution: dist, Evidence: e}
 	switch {
 	case ev.lossEnd >= ev.lossStart && ev.regretLSA >= ev.regretByDepth[0]:
 		v.Name = verdict.CapabilityFailure
@@ -503,6 +650,22 @@ func judgeICL(c mesalab.Comparison, ev iclEval) verdict.Verdict {
 		e["reason"] = "the in-context objective's optimum agrees with the Bayes optimum; more search only lowers regret"
 	}
 	return v
+}
+
+// searchSeries is the regret-against-depth curve of a distribution, for the
+// report; a curve whose search diverges (above ten times the no-search regret) is
+// left out, since it would flatten the others.
+func searchSeries(dist string, ev iclEval) (Series, bool) {
+	s := Series{Name: "icl_regret_by_search_depth", Label: dist, XLabel: "GD steps (learning rate tuned on train)",
+		YLabel: "regret against the Bayes prediction (MSE)"}
+	for k, depth := range iclDepths {
+		if !(ev.regretByDepth[k] <= 10*ev.regretByDepth[0]) {
+			return Series{}, false
+		}
+		s.X = append(s.X, float64(depth))
+		s.Y = append(s.Y, ev.regretByDepth[k])
+	}
+	return s, true
 }
 
 // searchTable shows regret against the Bayes prediction as the search deepens.

@@ -74,6 +74,24 @@ func TestICLGDDefaultRun(t *testing.T) {
 			t.Errorf("verdict on %s = %s, want %s (evidence %v)", v.Distribution, v.Name, want[v.Distribution], v.Evidence)
 		}
 	}
+	// The curves of training: the probe's model cos ends near 1, its η_eff/N near
+	// η*/N, and the search-depth curves leave out the diverging scale shift.
+	names := map[string]int{}
+	for _, s := range res.Series {
+		names[s.Name]++
+		if len(s.X) != len(s.Y) || len(s.X) == 0 {
+			t.Errorf("series %s/%s: %d x, %d y", s.Name, s.Label, len(s.X), len(s.Y))
+		}
+		if s.Name == "icl_model_cos" && s.Y[len(s.Y)-1] < 0.99 {
+			t.Errorf("final probe model cos = %v", s.Y[len(s.Y)-1])
+		}
+	}
+	for name, want := range map[string]int{"icl_train_loss": 2, "icl_probe_loss": 2, "icl_model_cos": 1, "icl_preds_diff": 1,
+		"icl_eta_effective_over_n": 2, "icl_regret_by_search_depth": 2} {
+		if names[name] != want {
+			t.Errorf("%d series %s, want %d", names[name], name, want)
+		}
+	}
 	// The comparisons through the Bayes bridge: without noise and with N = d the
 	// Bayes prediction is y_q itself, so the regret of one GD step at η* is its
 	// MSE, 0.41246 (2000 sampled tasks).
