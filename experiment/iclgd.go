@@ -131,12 +131,11 @@ const (
 
 // iclCurves are one seed's training curves.
 type iclCurves struct {
-	label                           string
 	loss, probeLoss, cos, diff, eta Series
 }
 
 func newICLCurves(label string, steps int) *iclCurves {
-	return &iclCurves{label: label,
+	return &iclCurves{
 		loss: Series{Name: "icl_train_loss", Label: label, XLabel: "Adam step", YLabel: "batch ½·MSE",
 			X: make([]float64, steps), Y: make([]float64, steps)},
 		probeLoss: Series{Name: "icl_probe_loss", Label: label, XLabel: "Adam step", YLabel: "½·MSE on probe tasks"},
@@ -276,7 +275,6 @@ func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 			res.Tables = append(res.Tables, readOffTable(model, c.n, eta))
 		}
 		perSeed["eta_reference"] = eta
-		perSeed["train_steps"] = float64(tr.Steps())
 
 		opt := compare.Options{Samples: min(iclEvidenceTasks, c.testTasks), Seed: seed + 1<<32}
 		lsaSubject := fmt.Sprintf("%s, trained LSA (%d layer(s))", subject, c.layers)
