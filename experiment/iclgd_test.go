@@ -134,6 +134,9 @@ func TestICLGDAtInitialisation(t *testing.T) {
 func TestICLGDDeterministicAcrossGOMAXPROCS(t *testing.T) {
 	for _, layers := range []string{"1", "2"} {
 		params := map[string]string{"layers": layers, "steps": "30", "batch": "200", "test-tasks": "300"}
+		if layers == "2" {
+			params["d"], params["n"] = "4", "6"
+		}
 		run := func(procs int) string {
 			prev := runtime.GOMAXPROCS(procs)
 			defer runtime.GOMAXPROCS(prev)
