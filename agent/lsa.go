@@ -147,15 +147,16 @@ func constructGD(d, layers int, eta, gamma float64, n int) (*LSA, error) {
 }
 
 // ReadOff is what one layer's weights say about the algorithm it runs. Writing
-// a = (P W_V)_{y,·} (the row that writes the query's label) and B = W_Kᵀ W_Q, a
-// layer on the raw tokens predicts
+// a = (P W_V)_{y,·} = (a_x, a_y) (the row that writes the query's label) and
+// B = W_Kᵀ W_Q with blocks B_xx and b = B_{y,x}, a layer on the raw tokens predicts
 //
-//	ŷ = (Σ_i y_i x_i)ᵀ Γ x_q / N  + (terms through a_x and B_{y,x}),  Γ = −N a_y B_xx,
+//	ŷ = (Σ_i y_i x_i)ᵀ (Γ − N a_x bᵀ) x_q / N − a_xᵀ (Σ_i x_i x_iᵀ) B_xx x_q − a_y (Σ_i y_i²) b·x_q,
+//	Γ = −N a_y B_xx:
 //
 // one step of preconditioned gradient descent on the in-context loss L from W = 0
-// (−∇L(0) = (1/N) Σ_i y_i x_i) with learning-rate matrix Γᵀ, plus terms that use
-// the inputs' second moments or the labels' energy and carry no gradient. For the
-// GD construction Γ = η I and the extra terms vanish.
+// (−∇L(0) = (1/N) Σ_i y_i x_i) with learning-rate matrix Γᵀ; a rank-1 label path
+// through a_x and b; and terms that use only the inputs' second moments or the
+// labels' energy. For the GD construction Γ = η I and a_x = b = 0.
 type ReadOff struct {
 	// Step is the effective per-token step η/N = −a_y · mean diag(B_xx), the
 	// read-off of von Oswald et al. (2023, Fig. 2): 0.606 for a trained reference
