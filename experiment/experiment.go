@@ -181,8 +181,17 @@ type Result struct {
 	Comparisons []mesalab.Comparison `json:"comparisons"`
 	Verdicts    []verdict.Verdict    `json:"verdicts"`
 	// Tables are extra human-readable tables (not part of the JSON contract).
-	Tables   []Table `json:"-"`
-	ElapsedS float64 `json:"elapsed_s"`
+	Tables []Table `json:"-"`
+	// Series are optional curves (learning curves, weight trajectories) that the
+	// report plots; Matrices are optional matrices (EPIC distances between
+	// objectives, confusion tables) that it draws as heatmaps. See figure.go.
+	Series   []Series `json:"series,omitempty"`
+	Matrices []Matrix `json:"matrices,omitempty"`
+	// Figures are optional pictures an experiment attaches (level renderings with
+	// trajectories); the store keeps them and the report shows them. Not part of
+	// the JSON contract.
+	Figures  []Figure `json:"-"`
+	ElapsedS float64  `json:"elapsed_s"`
 }
 
 // Table is a titled, human-readable table printed after the standard sections.

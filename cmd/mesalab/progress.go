@@ -27,7 +27,7 @@ func newProgress(w io.Writer) *progress {
 func (p *progress) Bar(name string, total int) experiment.Bar {
 	b := p.p.AddBar(int64(total),
 		mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR), decor.CountersNoUnit("%d/%d", decor.WCSyncSpace)),
-		mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace), decor.Name(" "), decor.EwmaETA(decor.ET_STYLE_GO, 30)),
+		mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace), decor.Name(" "), decor.AverageETA(decor.ET_STYLE_GO)),
 		mpb.BarRemoveOnComplete(),
 	)
 	return mpbBar{b}
@@ -38,7 +38,7 @@ func (p *progress) Wait() { p.p.Wait() }
 
 type mpbBar struct{ b *mpb.Bar }
 
-func (m mpbBar) Increment() { m.b.EwmaIncrement(0) }
+func (m mpbBar) Increment() { m.b.Increment() }
 
 // Done completes the bar even if fewer increments arrived than announced.
 func (m mpbBar) Done() {
