@@ -37,6 +37,7 @@ missing the answer is "incomparable", naming what is missing.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(newVersion(), newList(), newRun(), newGrid(),
 		newSweep(), newMerge(), newExport(), newReport(), newServe())
+	root.AddCommand(newCompare())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	}
