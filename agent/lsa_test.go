@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mesalab/mesalab"
+	"github.com/mesalab/mesalab/base"
 	"github.com/mesalab/mesalab/task/icl"
 )
 
@@ -300,7 +301,7 @@ func TestTrainerDeterministicAcrossGOMAXPROCS(t *testing.T) {
 func TestAdam(t *testing.T) {
 	a := ReferenceAdam(0.01)
 	p := []float64{1, -2, 3}
-	a.Update(p, []float64{0.5, -3, 1e-3})
+	a.Descend(p, []float64{0.5, -3, 1e-3})
 	for i, want := range []float64{0.99, -1.99, 2.99} {
 		if math.Abs(p[i]-want) > 1e-6 {
 			t.Errorf("after one step weight %d = %v, want %v", i, p[i], want)
@@ -309,14 +310,14 @@ func TestAdam(t *testing.T) {
 	b := ReferenceAdam(0.05)
 	x := []float64{3, -4}
 	for i := range 3000 {
-		b.LR = 0.05 * (1 - float64(i)/3000)
-		b.Update(x, []float64{2 * (x[0] - 1), 4 * (x[1] + 2)})
+		b.Alpha = 0.05 * (1 - float64(i)/3000)
+		b.Descend(x, []float64{2 * (x[0] - 1), 4 * (x[1] + 2)})
 	}
 	if math.Abs(x[0]-1) > 1e-3 || math.Abs(x[1]+2) > 1e-3 {
 		t.Errorf("Adam on (x−1)² + 2(y+2)² ended at %v, want (1, −2)", x)
 	}
-	for _, bad := range []Adam{{LR: 0, Beta1: 0.9, Beta2: 0.98, Epsilon: 1e-8}, {LR: 1, Beta1: 1, Beta2: 0.98, Epsilon: 1e-8},
-		{LR: 1, Beta1: 0.9, Beta2: -0.1, Epsilon: 1e-8}, {LR: 1, Beta1: 0.9, Beta2: 0.98, Epsilon: math.NaN()}} {
+	for _, bad := range []base.Adam{{Alpha: 0, Beta1: 0.9, Beta2: 0.98, Eps: 1e-8}, {Alpha: 1, Beta1: 1, Beta2: 0.98, Eps: 1e-8},
+		{Alpha: 1, Beta1: 0.9, Beta2: -0.1, Eps: 1e-8}, {Alpha: 1, Beta1: 0.9, Beta2: 0.98, Eps: math.NaN()}} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v accepted", bad)
 		}

@@ -2,60 +2,17 @@ package agent
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
+	"github.com/mesalab/mesalab/base"
 	"github.com/mesalab/mesalab/internal/parallel"
 	"github.com/mesalab/mesalab/task/icl"
 )
 
-// Adam is the Adam optimiser (Kingma & Ba, "Adam: A Method for Stochastic
-// Optimization", ICLR 2015, Algorithm 1) with bias correction:
-//
-//	m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  θ ← θ − α m̂/(√v̂ + ε),
-//
-// m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ). The reference trains the LSA with β₂ = 0.98.
-type Adam struct {
-	LR, Beta1, Beta2, Epsilon float64
-	m, v                      []float64
-	t                         int
-}
-
 // ReferenceAdam returns Adam with the reference's β₁ = 0.9, β₂ = 0.98, ε = 1e-8 and
-// learning rate lr.
-func ReferenceAdam(lr float64) Adam { return Adam{LR: lr, Beta1: 0.9, Beta2: 0.98, Epsilon: 1e-8} }
-
-// Validate reports hyper-parameters outside their ranges.
-func (a *Adam) Validate() error {
-	switch {
-	case !(a.LR > 0) || math.IsInf(a.LR, 0):
-		return fmt.Errorf("adam: learning rate = %v, want a finite number > 0", a.LR)
-	case !(a.Beta1 >= 0 && a.Beta1 < 1):
-		return fmt.Errorf("adam: β₁ = %v, want 0 ≤ β₁ < 1", a.Beta1)
-	case !(a.Beta2 >= 0 && a.Beta2 < 1):
-		return fmt.Errorf("adam: β₂ = %v, want 0 ≤ β₂ < 1", a.Beta2)
-	case !(a.Epsilon > 0) || math.IsInf(a.Epsilon, 0):
-		return fmt.Errorf("adam: ε = %v, want a finite number > 0", a.Epsilon)
-	}
-	return nil
-}
-
-// Update takes one Adam step on params with gradient grad (allocation-free after
-// the first call).
-func (a *Adam) Update(params, grad []float64) {
-	if len(a.m) != len(params) {
-		a.m, a.v, a.t = make([]float64, len(params)), make([]float64, len(params)), 0
-	}
-	a.t++
-	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
-	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
-	step := a.LR * math.Sqrt(c2) / c1
-	eps := a.Epsilon * math.Sqrt(c2)
-	for i, g := range grad {
-		a.m[i] = a.Beta1*a.m[i] + (1-a.Beta1)*g
-		a.v[i] = a.Beta2*a.v[i] + (1-a.Beta2)*g*g
-		params[i] -= step * a.m[i] / (math.Sqrt(a.v[i]) + eps)
-	}
+// learning rate lr (von Oswald et al. 2023, as in shared/reference).
+func ReferenceAdam(lr float64) base.Adam {
+	return base.Adam{Alpha: lr, Beta1: 0.9, Beta2: 0.98, Eps: 1e-8}
 }
 
 // TrainChunk is the number of tasks per unit of parallel work. It is fixed, not
@@ -70,7 +27,7 @@ type Trainer struct {
 	Model *LSA
 	tasks *icl.Distribution
 	batch int
-	opt   Adam
+	opt   base.Adam
 	seed  uint64
 	step  uint64
 
@@ -93,7 +50,7 @@ type trainChunk struct {
 
 // NewTrainer prepares training of m on tasks with batch size batch, optimiser opt
 // and seed. The model's input dimension must be the tasks' d.
-func NewTrainer(m *LSA, tasks *icl.Distribution, batch int, opt Adam, seed uint64) (*Trainer, error) {
+func NewTrainer(m *LSA, tasks *icl.Distribution, batch int, opt base.Adam, seed uint64) (*Trainer, error) {
 	if m.Dim != tasks.Spec().D {
 		return nil, fmt.Errorf("agent: LSA of input dimension %d trained on tasks of d = %d", m.Dim, tasks.Spec().D)
 	}
@@ -170,11 +127,11 @@ func (tr *Trainer) Step() float64 {
 		tr.gB[i] *= inv
 	}
 	tr.Model.chain(tr.gA, tr.gB, tr.grad)
-	tr.opt.Update(tr.Model.Params, tr.grad)
+	tr.opt.Descend(tr.Model.Params, tr.grad)
 	tr.step++
 	return loss * inv
 }
 
 // SetLearningRate changes Adam's learning rate for the following steps (a
 // schedule).
-func (tr *Trainer) SetLearningRate(lr float64) { tr.opt.LR = lr }
+func (tr *Trainer) SetLearningRate(lr float64) { tr.opt.Alpha = lr }
