@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/mesalab/mesalab/base"
 	"github.com/mesalab/mesalab/task/mdp"
 )
 
@@ -177,7 +178,7 @@ func MaxCausalEnt(m *mdp.MDP, basis Basis, demos []Trajectory, cfg Config) (*Res
 	rho := make([]float64, horizon*S*A)
 	buf := make([]float64, 2*S)
 	grad := make([]float64, F)
-	opt := newAdam(F, cfg.LearningRate)
+	opt := base.NewAdam(F, cfg.LearningRate)
 
 	// gradientAt evaluates the model at res.Theta and returns max |∇L|.
 	gradientAt := func() float64 {
@@ -209,7 +210,7 @@ func MaxCausalEnt(m *mdp.MDP, basis Basis, demos []Trajectory, cfg Config) (*Res
 
 	res.Gradient = gradientAt()
 	for res.Iterations < cfg.Iterations && res.Gradient > cfg.Tolerance {
-		opt.ascend(res.Theta, grad)
+		opt.Ascend(res.Theta, grad)
 		res.Iterations++
 		res.Gradient = gradientAt()
 	}
@@ -222,28 +223,4 @@ func MaxCausalEnt(m *mdp.MDP, basis Basis, demos []Trajectory, cfg Config) (*Res
 	}
 	res.Class = sequentialClass(basis, visits, horizon, cfg.Discount)
 	return res, nil
-}
-
-// adam is Adam ascent (Kingma & Ba 2015, Alg. 1) with β1 = 0.9, β2 = 0.999,
-// ε = 1e-8.
-type adam struct {
-	lr, b1, b2, eps float64
-	m, v            []float64
-	t               int
-}
-
-func newAdam(n int, lr float64) *adam {
-	return &adam{lr: lr, b1: 0.9, b2: 0.999, eps: 1e-8, m: make([]float64, n), v: make([]float64, n)}
-}
-
-// ascend moves x one step along the gradient g.
-func (o *adam) ascend(x, g []float64) {
-	o.t++
-	c1 := 1 - math.Pow(o.b1, float64(o.t))
-	c2 := 1 - math.Pow(o.b2, float64(o.t))
-	for i := range x {
-		o.m[i] = o.b1*o.m[i] + (1-o.b1)*g[i]
-		o.v[i] = o.b2*o.v[i] + (1-o.b2)*g[i]*g[i]
-		x[i] += o.lr * (o.m[i] / c1) / (math.Sqrt(o.v[i]/c2) + o.eps)
-	}
 }

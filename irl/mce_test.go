@@ -59,7 +59,7 @@ func TestMaxCausalEntRecoversReward(t *testing.T) {
 		if !res.Converged {
 			t.Errorf("n=%d: did not converge: gradient %v after %d iterations", n, res.Gradient, res.Iterations)
 		}
-		d := epic(stateActionToSAS(res.Reward, m.S, m.A), stateActionToSAS(b.Reward(truth), m.S, m.A), m.S, m.A, m.Gamma)
+		d := epic(t, stateActionToSAS(res.Reward, m.S, m.A), stateActionToSAS(b.Reward(truth), m.S, m.A), m.S, m.A, m.Gamma)
 		if d > 0.05 {
 			t.Errorf("n=%d: EPIC(recovered, true) = %.4f, want ≤ 0.05 (θ̂ = %v, θ* = %v)", n, d, res.Theta, truth)
 		}
