@@ -53,3 +53,59 @@ func BenchmarkCheeseReactiveIteration(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*iters*32)/b.Elapsed().Seconds(), "episodes/s")
 }
+
+// The analysis of one trained planner on one cheese-corner level (13 × 13): V*
+// under the step limit (levelModel), the comparison over the planner's decisions,
+// and EPIC + STARC on the exported MDP.
+func BenchmarkCheeseLevelModel(b *testing.B) {
+	boards := drawBoards(grid.CheeseCorner{}, 1, 1, 1, 5)
+	for b.Loop() {
+		if _, err := newLevelModel(boards[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCheeseCompareOutcomes(b *testing.B) {
+	boards := drawBoards(grid.CheeseCorner{}, 1, 1, 1, 5)
+	models, err := levelModels(boards)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := cheesePlanner(b)
+	for b.Loop() {
+		compareOutcomes(p, "shift", "bench", boards, models)
+	}
+}
+
+func BenchmarkCheeseRewardDistance(b *testing.B) {
+	boards := drawBoards(grid.CheeseCorner{}, 1, 1, 1, 5)
+	models, err := levelModels(boards)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := cheesePlanner(b)
+	for b.Loop() {
+		if _, _, err := rewardDistance(p, models[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// cheesePlanner wants the cheese and the top-right region, with a small length
+// cost: it goes to the region first where the cheese is not nearby.
+func cheesePlanner(b *testing.B) *agent.Planner {
+	th := make([]float64, agent.NumFeatures)
+	for n, w := range map[string]float64{"kind:cheese": 1, "region:top-right": 0.8} {
+		i, err := agent.FeatureIndex(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		th[i] = w
+	}
+	p, err := agent.NewPlanner(th, 0.01)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}

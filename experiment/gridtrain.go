@@ -2,8 +2,9 @@ package experiment
 
 // Shared machinery of the gridworld experiments (red-door, cheese-corner,
 // keys-chests, lava-shift, absent-supervisor): drawing levels, training planners
-// by CMA-ES and reactive policies by REINFORCE, playing them, and the bridge (a)
-// that makes a planner's plan choice comparable with the base objective.
+// by CMA-ES and reactive policies by REINFORCE, playing them, and the first-plan
+// bridge (a) of absent-supervisor (the others compare planners over the outcomes
+// of all their decisions: gridoutcome.go).
 
 import (
 	"context"
