@@ -195,6 +195,8 @@ func TestGridBadParams(t *testing.T) {
 		{"cheese-corner", map[string]string{"levels": "0"}},
 		{"red-door", map[string]string{"distractors": "0"}},
 		{"red-door", map[string]string{"distractors": "9"}},
+		{"red-door", map[string]string{"epic-levels": "-1"}},
+		{"cheese-corner", map[string]string{"epic-levels": "x"}},
 		{"keys-chests", map[string]string{"size": "6"}},
 		{"lava-shift", map[string]string{"generations": "-1"}},
 		{"absent-supervisor", map[string]string{"generations": "many"}},

@@ -313,6 +313,9 @@ func TestRedDoorAnalysis(t *testing.T) {
 				t.Errorf("seed %d: %s = %v", i, k, v)
 			}
 		}
+		if got, want := row["f_shift"], 10*row["shift_success"]; math.Abs(got-want) > 1e-9 {
+			t.Errorf("seed %d: f on the shift %v, want 10 × success = %v", i, got, want)
+		}
 		// Door-only reaches the door on every level: f(m_g′) = 10, so Δf = 10 − 10·success.
 		if got, want := row["delta_f_base_optimal_shift"], 10-10*row["shift_success"]; math.Abs(got-want) > 1e-9 {
 			t.Errorf("seed %d: Δf(door-only) on the shift %v, want %v", i, got, want)

@@ -273,6 +273,7 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 		for _, sr := range swaps {
 			k := "delta_f_" + sr.Alternative + "_" + sr.Distribution
 			row[k] = sr.Change
+			row["f_"+sr.Distribution] = sr.Before
 			facts[sr.Distribution]["delta_f_"+sr.Alternative] = sr.Change
 		}
 		for k, v := range row {
