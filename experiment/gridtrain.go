@@ -176,11 +176,15 @@ func explainFailures(p *agent.Planner, boards []*agent.Board, failed func(i int)
 			names[i], _ = p.Explain(boards[i].Start(0))
 		}
 	})
-	out := map[string]float64{}
+	counts := map[string]int{}
 	for _, n := range names {
 		if n != "" {
-			out["goal "+n] += 1 / float64(len(boards))
+			counts["goal "+n]++
 		}
+	}
+	out := make(map[string]float64, len(counts))
+	for k, c := range counts {
+		out[k] = float64(c) / float64(len(boards))
 	}
 	return out
 }
