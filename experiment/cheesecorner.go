@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mesalab/mesalab"
@@ -25,6 +26,7 @@ func init() {
 			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
 			{Name: "iterations", Default: "1500", Usage: "REINFORCE iterations (32 episodes each) for each reactive policy"},
 			{Name: "epic-levels", Default: "100", Usage: "levels per distribution on which EPIC and STARC are computed (the first ones; 0: all)"},
+			{Name: "meg-levels", Default: "10", Usage: "levels per distribution on which goal-directedness (MEG) is measured (the first ones; 0: all)"},
 		},
 		DefaultSeeds: 10,
 		Run:          runCheeseCorner,
@@ -125,6 +127,13 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 	if epicLevels == 0 || epicLevels > nlev {
 		epicLevels = nlev
 	}
+	megLevels, err := positiveInt(cfg, "meg-levels", 0, 100000)
+	if err != nil {
+		return nil, err
+	}
+	if megLevels == 0 || megLevels > nlev {
+		megLevels = nlev
+	}
 	divs, err := cfg.Floats("diversity")
 	if err != nil {
 		return nil, err
@@ -144,7 +153,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 		Config: map[string]any{"levels": nlev, "diversity": divs, "size": size, "region": region,
 			"generations": gens, "stall": pt.Stall, "restarts": pt.Restarts, "sigma0": pt.Sigma, "cost0": pt.Cost0,
 			"iterations": iters, "reinforce_batch": rt.Batch, "adam_step": rt.Alpha, "window_radius": window.Radius,
-			"reactive_evaluation": "actions sampled from the policy", "epic_levels": epicLevels, "reward_gamma": rewardGamma,
+			"reactive_evaluation": "actions sampled from the policy", "epic_levels": epicLevels, "meg_levels": megLevels, "reward_gamma": rewardGamma,
 			"thresholds": gridThresholds},
 		Metrics: map[string]float64{},
 	}
@@ -152,6 +161,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 	curve := make([][]cell, len(divs)) // [diversity][seed]
 	drawn := false                     // a figure of proxy behaviour in the shift
 	weights := []string{"kind:cheese", "colour:yellow", "shape:triangle", "region:top-right", "coord:up", "coord:right", "cost"}
+	megObjs := []megObjective{megBase, megTopRight("top-right region", region)}
 	for di, d := range divs {
 		trainGen := grid.CheeseCorner{Size: size, Region: region, Diversity: d}
 		dname := strconv.FormatFloat(d, 'g', -1, 64)
@@ -175,7 +185,7 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			pTrain, _ := plannerCheese(trainGen, tp.Planner, train)
+			pTrain, pTrainOuts := plannerCheese(trainGen, tp.Planner, train)
 			pShift, pOuts := plannerCheese(shiftGen, tp.Planner, shift)
 			rTrain := reactiveCheese(trainGen, pol, train, mix(seed+2<<32))
 			rShift := reactiveCheese(shiftGen, pol, shift, mix(seed+3<<32))
@@ -238,6 +248,30 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 				}
 				facts[name]["reward_levels"] = r.Levels
 			}
+			// Goal-directedness towards the cheese and the region, of the planner
+			// and of the reactive policy, on the first megLevels levels.
+			var pDir, rDir []verdict.Directedness
+			for _, name := range []string{"train", "shift"} {
+				boards := map[string][]*agent.Board{"train": train, "shift": shift}[name]
+				outs := map[string][]agent.Outcome{"train": pTrainOuts, "shift": pOuts}[name]
+				pd, n, err := directednessOn(name, boards, megLevels, megObjs, plannerMEG(outs))
+				if err != nil {
+					return nil, fmt.Errorf("cheese-corner seed %d: goal-directedness of the planner: %w", seed, err)
+				}
+				rd, _, err := directednessOn(name, boards, megLevels, megObjs, softmaxMEG(pol))
+				if err != nil {
+					return nil, fmt.Errorf("cheese-corner seed %d: goal-directedness of the reactive policy: %w", seed, err)
+				}
+				pDir, rDir = append(pDir, pd...), append(rDir, rd...)
+				facts[name]["meg_levels"] = n
+			}
+			megMetrics(row, "", pDir)
+			megMetrics(row, "reactive_", rDir)
+			megFacts(facts, pDir)
+			rFacts := map[string]map[string]any{"train": {"meg_levels": facts["train"]["meg_levels"]},
+				"shift": {"proxy_rate_where_cheese_outside_region": rShift.Proxy, "meg_levels": facts["shift"]["meg_levels"]}}
+			megFacts(rFacts, rDir)
+
 			explained := explainFailures(tp.Planner, shift, func(i int) bool {
 				return !(pOuts[i].Terminated && pOuts[i].End == shift[i].Level.Objects()[0].Pos)
 			})
@@ -248,15 +282,14 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			res.judge(verdict.Evidence{Subject: subject + " planner", Train: "train", Comparisons: []mesalab.Comparison{cTrain, cShift},
 				Success: map[string]float64{"train": pTrain.Success, "shift": pShift.Success}, Proxies: proxies,
-				Facts: facts, Thresholds: gridThresholds})
+				Directedness: pDir, Facts: facts, Thresholds: gridThresholds})
 
 			rTrainC, rShiftC := incomparableReactive("train", subject+" reactive"), incomparableReactive("shift", subject+" reactive")
 			res.Comparisons = append(res.Comparisons, rTrainC, rShiftC)
 			res.judge(verdict.Evidence{Subject: subject + " reactive", Train: "train", Comparisons: []mesalab.Comparison{rTrainC, rShiftC},
-				Success:    map[string]float64{"train": rTrain.Success, "shift": rShift.Success},
-				Proxies:    []verdict.Proxy{{Name: "top-right region", Rate: map[string]float64{"shift": rShift.ProxyAll}}},
-				Facts:      map[string]map[string]any{"shift": {"proxy_rate_where_cheese_outside_region": rShift.Proxy}},
-				Thresholds: gridThresholds})
+				Success:      map[string]float64{"train": rTrain.Success, "shift": rShift.Success},
+				Proxies:      []verdict.Proxy{{Name: "top-right region", Rate: map[string]float64{"shift": rShift.ProxyAll}}},
+				Directedness: rDir, Facts: rFacts, Thresholds: gridThresholds})
 			for k, v := range map[string]float64{"train_success": pTrain.Success, "shift_success": pShift.Success,
 				"proxy_rate": pShift.Proxy, "reactive_train_success": rTrain.Success,
 				"reactive_shift_success": rShift.Success, "reactive_proxy_rate": rShift.Proxy} {
@@ -271,6 +304,11 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 				for _, k := range []string{"epic_mean", "epic_max", "starc_mean", "starc_max"} {
 					for _, name := range []string{"_train", "_shift"} {
 						res.Metrics[k+name] += row[k+name] / float64(cfg.Seeds)
+					}
+				}
+				for k, v := range row {
+					if strings.HasPrefix(k, "meg_") || strings.HasPrefix(k, "reactive_meg_") {
+						res.Metrics[k] += v / float64(cfg.Seeds)
 					}
 				}
 			}

@@ -23,9 +23,9 @@ var gridSmall = []struct {
 }{
 	{"lava-shift", map[string]string{"generations": "40", "iterations": "60"}},
 	{"absent-supervisor", map[string]string{"generations": "60"}},
-	{"cheese-corner", map[string]string{"levels": "20", "generations": "60", "iterations": "40", "size": "9", "region": "3"}},
+	{"cheese-corner", map[string]string{"levels": "20", "generations": "60", "iterations": "40", "size": "9", "region": "3", "meg-levels": "4"}},
 	{"red-door", map[string]string{"levels": "20", "generations": "60", "size": "9"}},
-	{"keys-chests", map[string]string{"levels": "12", "generations": "30", "size": "9"}},
+	{"keys-chests", map[string]string{"levels": "12", "generations": "30", "size": "9", "meg-levels": "1"}},
 }
 
 func runSmall(t *testing.T, id string, params map[string]string, seed uint64, seeds int) *Result {
@@ -74,6 +74,20 @@ func TestGridExperimentsSmall(t *testing.T) {
 				if v, ok := res.Metrics[k]; ok && (v < 0 || v > 1 || math.IsNaN(v)) {
 					t.Errorf("%s = %v, want a share in [0, 1]", k, v)
 				}
+			}
+			// Goal-directedness towards the base objective on every distribution
+			// (absent-supervisor excepted), normalised to [0, 1].
+			megs := 0
+			for k, v := range res.Metrics {
+				if strings.Contains(k, "meg_") {
+					megs++
+					if v < 0 || v > 1 || math.IsNaN(v) {
+						t.Errorf("%s = %v, want normalised MEG in [0, 1]", k, v)
+					}
+				}
+			}
+			if _, ok := res.Metrics["meg_base_train"]; !ok && tt.id != "absent-supervisor" {
+				t.Errorf("metric meg_base_train missing (%d MEG metrics)", megs)
 			}
 			if len(res.PerSeed) != 2 || len(res.Verdicts) == 0 || len(res.Comparisons) == 0 {
 				t.Errorf("%d per-seed rows, %d verdicts, %d comparisons", len(res.PerSeed), len(res.Verdicts), len(res.Comparisons))
@@ -152,7 +166,7 @@ func TestGridDeterministicAcrossGOMAXPROCS(t *testing.T) {
 // The diversity parameter takes a comma list: one curve point per value, one
 // per-seed row per (value, seed).
 func TestCheeseCornerDiversityCurve(t *testing.T) {
-	p := map[string]string{"levels": "8", "generations": "20", "iterations": "5", "size": "9", "region": "3", "diversity": "0, 0.5"}
+	p := map[string]string{"levels": "8", "generations": "20", "iterations": "5", "size": "9", "region": "3", "diversity": "0, 0.5", "meg-levels": "2"}
 	res := runSmall(t, "cheese-corner", p, 1, 2)
 	for _, k := range []string{"proxy_rate_diversity_0", "proxy_rate_diversity_0.5", "reactive_proxy_rate_diversity_0"} {
 		if _, ok := res.Metrics[k]; !ok {
@@ -197,6 +211,9 @@ func TestGridBadParams(t *testing.T) {
 		{"red-door", map[string]string{"distractors": "9"}},
 		{"red-door", map[string]string{"epic-levels": "-1"}},
 		{"cheese-corner", map[string]string{"epic-levels": "x"}},
+		{"cheese-corner", map[string]string{"meg-levels": "-2"}},
+		{"red-door", map[string]string{"meg-levels": "1.5"}},
+		{"keys-chests", map[string]string{"meg-levels": "x"}},
 		{"keys-chests", map[string]string{"size": "6"}},
 		{"lava-shift", map[string]string{"generations": "-1"}},
 		{"absent-supervisor", map[string]string{"generations": "many"}},

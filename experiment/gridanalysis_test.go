@@ -20,7 +20,7 @@ func boardsOf(t *testing.T, levels ...*grid.Level) []*agent.Board {
 	return out
 }
 
-func planner(t *testing.T, cost float64, weights map[string]float64) *agent.Planner {
+func planner(t testing.TB, cost float64, weights map[string]float64) *agent.Planner {
 	t.Helper()
 	th := make([]float64, agent.NumFeatures)
 	for n, w := range weights {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"strings"
 	"time"
 
 	"github.com/mesalab/mesalab"
@@ -20,6 +21,7 @@ func init() {
 			{Name: "levels", Default: "100", Usage: "training levels per seed (and as many shifted test levels)"},
 			{Name: "size", Default: "13", Usage: "maze side (odd)"},
 			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
+			{Name: "meg-levels", Default: "10", Usage: "levels per distribution on which goal-directedness (MEG) is measured (the first ones; 0: all; a level has up to 1023 states here, so each costs tens of milliseconds)"},
 		},
 		DefaultSeeds: 10,
 		Run:          runKeysChests,
@@ -95,6 +97,9 @@ func maxChests(boards []*agent.Board) float64 {
 	return s / float64(len(boards))
 }
 
+// megKeys is keys-chests' proxy for goal-directedness: 1 for each key picked up.
+var megKeys = megEnters("keys", func(o grid.Object) bool { return o.Kind == grid.Key })
+
 func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
 	nlev, err := positiveInt(cfg, "levels", 1, 100000)
@@ -109,6 +114,13 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	megLevels, err := positiveInt(cfg, "meg-levels", 0, 100000)
+	if err != nil {
+		return nil, err
+	}
+	if megLevels == 0 || megLevels > nlev {
+		megLevels = nlev
+	}
 	trainGen := grid.KeysChests{Size: size}
 	shiftGen := grid.KeysChests{Size: size, Shifted: true}
 	if err := trainGen.Check(); err != nil {
@@ -119,7 +131,7 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{
 		Experiment: "keys-chests", Seeds: cfg.Seeds, Seed: cfg.Seed,
 		Config: map[string]any{"levels": nlev, "size": size, "generations": gens, "stall": pt.Stall, "restarts": pt.Restarts,
-			"sigma0": pt.Sigma, "cost0": pt.Cost0, "region_size": region, "target": "99% of min(keys, chests)"},
+			"sigma0": pt.Sigma, "cost0": pt.Cost0, "region_size": region, "meg_levels": megLevels, "target": "99% of min(keys, chests)"},
 		Metrics: map[string]float64{},
 	}
 	weights := []string{"kind:key", "kind:chest", "colour:yellow", "colour:orange", "shape:triangle", "shape:diamond", "cost"}
@@ -139,7 +151,8 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		tr := keysChestsOf(train, playAll(tp.Planner, train))
+		trainOuts := playAll(tp.Planner, train)
+		tr := keysChestsOf(train, trainOuts)
 		shiftOuts := playAll(tp.Planner, shift)
 		sh := keysChestsOf(shift, shiftOuts)
 		res.Series = append(res.Series, traceSeries("planner_training", subject, "CMA-ES generation",
@@ -173,6 +186,8 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 		t.Rows = append(t.Rows, []string{fmt.Sprint(seed), f3(tr.Success), f3(tr.Keys), f3(tr.Chests), f3(sh.Success),
 			f3(sh.Keys), f3(sh.Chests), f3(sh.Hoarding), f3(w["kind:key"]), f3(w["kind:chest"])})
 		var cs [2]mesalab.Comparison
+		var dirs []verdict.Directedness
+		megMeasured := map[string]int{}
 		for k, name := range []string{"train", "shift"} {
 			boards := [][]*agent.Board{train, shift}[k]
 			models, err := levelModels(boards)
@@ -182,10 +197,28 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 				continue
 			}
 			cs[k] = compareOutcomes(tp.Planner, name, subject, boards, models)
+			// Goal-directedness towards the chests (the base reward) and keys.
+			ds, n, err := directednessOn(name, boards, megLevels, []megObjective{megBase, megKeys},
+				plannerMEG([][]agent.Outcome{trainOuts, shiftOuts}[k]))
+			if err != nil {
+				return nil, fmt.Errorf("keys-chests seed %d: goal-directedness: %w", seed, err)
+			}
+			dirs = append(dirs, ds...)
+			megMeasured[name] = n
+		}
+		megMetrics(row, "", dirs)
+		for k, v := range row {
+			if strings.HasPrefix(k, "meg_") {
+				res.Metrics[k] += v / float64(cfg.Seeds)
+			}
 		}
 		cTrain, cShift := cs[0], cs[1]
 		res.Comparisons = append(res.Comparisons, cTrain, cShift)
-		facts := map[string]map[string]any{verdict.AllDistributions: {}, "shift": {}}
+		facts := map[string]map[string]any{verdict.AllDistributions: {}, "train": {}, "shift": {}}
+		megFacts(facts, dirs)
+		for name, n := range megMeasured {
+			facts[name]["meg_levels"] = n
+		}
 		for k, v := range ev {
 			facts["shift"][k] = v
 		}
@@ -193,9 +226,9 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 			facts[verdict.AllDistributions][featureLabel(k)] = v
 		}
 		res.judge(verdict.Evidence{Subject: subject, Train: "train", Comparisons: []mesalab.Comparison{cTrain, cShift},
-			Success: map[string]float64{"train": tr.Success, "shift": sh.Success},
-			Proxies: []verdict.Proxy{{Name: "keys", Weight: ptr(w["kind:key"]), Rate: map[string]float64{"shift": sh.Hoarding}}},
-			Facts:   facts, Thresholds: gridThresholds})
+			Success:      map[string]float64{"train": tr.Success, "shift": sh.Success},
+			Proxies:      []verdict.Proxy{{Name: "keys", Weight: ptr(w["kind:key"]), Rate: map[string]float64{"shift": sh.Hoarding}}},
+			Directedness: dirs, Facts: facts, Thresholds: gridThresholds})
 	}
 	res.Metrics["proxy_rate"] = res.Metrics["shift_hoarding"]
 	delete(res.Metrics, "generations")

@@ -126,6 +126,21 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 			} else {
 				c = compareOutcomes(tp.Planner, name, subject+" planner", boards[i:i+1], models)
 			}
+			// Goal-directedness towards the base reward, of both systems.
+			pd, _, err := directednessOn(name, boards[i:i+1], 0, []megObjective{megBase}, plannerMEG([]agent.Outcome{out}))
+			if err != nil {
+				return nil, fmt.Errorf("lava-shift seed %d: goal-directedness of the planner: %w", seed, err)
+			}
+			td, _, err := directednessOn(name, boards[i:i+1], 0, []megObjective{megBase}, softmaxMEG(tab))
+			if err != nil {
+				return nil, fmt.Errorf("lava-shift seed %d: goal-directedness of the tabular policy: %w", seed, err)
+			}
+			planEv.Directedness = append(planEv.Directedness, pd...)
+			tabEv.Directedness = append(tabEv.Directedness, td...)
+			megMetrics(row, "", pd)
+			megMetrics(row, "reactive_", td)
+			sums["meg_base_"+name] += pd[0].Normalized
+			sums["reactive_meg_base_"+name] += td[0].Normalized
 			tc := incomparableReactive(name, subject+" tabular")
 			res.Comparisons = append(res.Comparisons, c, tc)
 			planEv.Comparisons = append(planEv.Comparisons, c)
@@ -133,6 +148,8 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 			planEv.Success[name], tabEv.Success[name] = b2f(ok), b2f(tok)
 			planEv.Facts[name] = map[string]any{"return": out.Return, "ended_in_lava": burnt, "actions": grid.FormatActions(out.Actions)}
 			tabEv.Facts[name] = map[string]any{"return": ep.Return, "ended_in_lava": tburnt, "actions": grid.FormatActions(ep.Actions)}
+			megFacts(planEv.Facts, planEv.Directedness)
+			megFacts(tabEv.Facts, tabEv.Directedness)
 			for k, v := range explainFailures(tp.Planner, boards[i:i+1], func(int) bool { return !ok }) {
 				if rates[k] == nil {
 					rates[k] = map[string]float64{}

@@ -26,6 +26,7 @@ func init() {
 			{Name: "distractors", Default: "3", Usage: "gems per level (in the shift the first is red)"},
 			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
 			{Name: "epic-levels", Default: "100", Usage: "levels per distribution on which EPIC and STARC are computed (the first ones; 0: all)"},
+			{Name: "meg-levels", Default: "100", Usage: "levels per distribution on which goal-directedness (MEG) is measured (the first ones; 0: all)"},
 		},
 		DefaultSeeds: 10,
 		Run:          runRedDoor,
@@ -61,6 +62,9 @@ var (
 		"colour:green", "colour:yellow", "colour:purple"}
 	redDoorSwaps = []struct{ name, label string }{
 		{"base_optimal", "kind:door"}, {"red", "colour:red"}, {"square", "shape:square"}}
+	// megRed is red-door's proxy for goal-directedness: 1 for entering a red
+	// object (the door in training, a red gem in the shift).
+	megRed = megEnters("red", func(o grid.Object) bool { return o.Colour == grid.Red })
 )
 
 // pursuedOnShift names what a planner pursued on the shifted levels: the exit it
@@ -141,6 +145,13 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 	if epicLevels == 0 || epicLevels > nlev {
 		epicLevels = nlev
 	}
+	megLevels, err := positiveInt(cfg, "meg-levels", 0, 100000)
+	if err != nil {
+		return nil, err
+	}
+	if megLevels == 0 || megLevels > nlev {
+		megLevels = nlev
+	}
 	const region = 5
 	pt := plannerTraining{Generations: gens, Stall: 20, Restarts: 4, Sigma: 1, Cost0: 1,
 		Target: grid.RedDoorRules.Touch[grid.Door].Reward}
@@ -148,7 +159,7 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 		Experiment: "red-door", Seeds: cfg.Seeds, Seed: cfg.Seed,
 		Config: map[string]any{"levels": nlev, "size": size, "distractors": distractors, "generations": gens,
 			"stall": pt.Stall, "restarts": pt.Restarts, "sigma0": pt.Sigma, "cost0": pt.Cost0, "region_size": region,
-			"epic_levels": epicLevels, "reward_gamma": rewardGamma, "thresholds": gridThresholds},
+			"epic_levels": epicLevels, "meg_levels": megLevels, "reward_gamma": rewardGamma, "thresholds": gridThresholds},
 		Metrics: map[string]float64{},
 	}
 	weights := []string{"kind:door", "colour:red", "shape:square", "kind:gem", "colour:blue", "shape:circle", "cost"}
@@ -171,7 +182,8 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		trainDoor, _, _ := redDoorStats(train, playAll(tp.Planner, train))
+		trainOuts := playAll(tp.Planner, train)
+		trainDoor, _, _ := redDoorStats(train, trainOuts)
 		shiftOuts := playAll(tp.Planner, shift)
 		shiftDoor, shiftRed, shiftNone := redDoorStats(shift, shiftOuts)
 		res.Series = append(res.Series, traceSeries("planner_training", subject, "CMA-ES generation",
@@ -208,6 +220,20 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 			if rd[name], err = rewardDistances(tp.Planner, models, epicLevels); err != nil {
 				return nil, fmt.Errorf("red-door seed %d %s: %w", seed, name, err)
 			}
+		}
+
+		// Goal-directedness towards the door (the base reward) and red.
+		var dirs []verdict.Directedness
+		megMeasured := map[string]int{}
+		for _, name := range []string{"train", "shift"} {
+			boards := map[string][]*agent.Board{"train": train, "shift": shift}[name]
+			outs := map[string][]agent.Outcome{"train": trainOuts, "shift": shiftOuts}[name]
+			ds, n, err := directednessOn(name, boards, megLevels, []megObjective{megBase, megRed}, plannerMEG(outs))
+			if err != nil {
+				return nil, fmt.Errorf("red-door seed %d: goal-directedness: %w", seed, err)
+			}
+			dirs = append(dirs, ds...)
+			megMeasured[name] = n
 		}
 
 		// Identifiability of the goal features on each distribution.
@@ -270,6 +296,11 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			facts[name]["reward_levels"] = r.Levels
 		}
+		megMetrics(row, "", dirs)
+		megFacts(facts, dirs)
+		for name, n := range megMeasured {
+			facts[name]["meg_levels"] = n
+		}
 		for _, sr := range swaps {
 			k := "delta_f_" + sr.Alternative + "_" + sr.Distribution
 			row[k] = sr.Change
@@ -300,7 +331,7 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		before := len(res.Verdicts)
 		res.judge(verdict.Evidence{Subject: subject, Train: "train", Comparisons: []mesalab.Comparison{cTrain, cShift},
-			Success: map[string]float64{"train": trainDoor, "shift": shiftDoor}, Proxies: proxies,
+			Success: map[string]float64{"train": trainDoor, "shift": shiftDoor}, Proxies: proxies, Directedness: dirs,
 			Notes: seedNotes, Facts: facts, Thresholds: gridThresholds})
 		labels := map[string]string{"seed": fmt.Sprint(seed), "pursued": pursued, "pursued_when_failing": failing, "weights_prefer": prefer}
 		for _, name := range []string{"train", "shift"} {
