@@ -44,10 +44,26 @@ type Episode[X any] struct {
 // Incomparable comparison, as [Mesa] does.
 func Sequential[X any, O comparable, Sig any](d *mesalab.Decomposition[X, O], m mesalab.Mesa[X, O, Sig],
 	name string, episodes []Episode[X]) mesalab.Comparison {
-	c := mesalab.Comparison{Distribution: name, Tasks: len(episodes), Coverage: mesalab.CoverageUnknown}
+	c, _ := SequentialEpisodes(d, m, name, episodes)
+	return c
+}
+
+// SequentialEpisodes is [Sequential] that also returns the comparison of each
+// episode on its own (a level of a gridworld distribution): per[i] holds
+// episode i's agreement (0 or 1), regret, normalised regret and distance (the
+// Pearson distance over its own decisions), with Tasks = its number of
+// decisions and coverage unknown; an episode left out (weight ≤ 0 or no
+// decisions) has Tasks = 0 and zeros. The distribution's agreement, regret and
+// normalised regret are the weighted means of the episodes' (Σ_i w_i·x_i /
+// Σ_i w_i over the episodes not left out, summed in episode order); its
+// distance pools the episodes' centred pairs and is not a mean of theirs.
+// per is nil when the comparison is incomparable.
+func SequentialEpisodes[X any, O comparable, Sig any](d *mesalab.Decomposition[X, O], m mesalab.Mesa[X, O, Sig],
+	name string, episodes []Episode[X]) (c mesalab.Comparison, per []mesalab.Comparison) {
+	c = mesalab.Comparison{Distribution: name, Tasks: len(episodes), Coverage: mesalab.CoverageUnknown}
 	if missing := d.Missing(); len(missing) > 0 {
 		c.Incomparable = &mesalab.Incomparable{Missing: missing}
-		return c
+		return c, nil
 	}
 	ind := mesalab.Induce(m)
 	type part struct {
@@ -97,10 +113,14 @@ func Sequential[X any, O comparable, Sig any](d *mesalab.Decomposition[X, O], m 
 	})
 	var mass float64
 	var acc Accumulator
+	per = make([]mesalab.Comparison, len(episodes))
 	for i, p := range parts {
+		per[i] = mesalab.Comparison{Distribution: name, Coverage: mesalab.CoverageUnknown}
 		if !p.ok {
 			continue
 		}
+		per[i].Agreement, per[i].Regret, per[i].NormalizedRegret = p.agree, p.regret, p.nregret
+		per[i].Distance, per[i].Tasks = p.acc.Distance(), len(episodes[i].Decisions)
 		w := episodes[i].Weight
 		mass += w
 		c.Agreement += w * p.agree
@@ -114,7 +134,7 @@ func Sequential[X any, O comparable, Sig any](d *mesalab.Decomposition[X, O], m 
 		c.NormalizedRegret /= mass
 	}
 	c.Distance = acc.Distance()
-	return c
+	return c, per
 }
 
 // Merge adds the pairs accumulated in b, as if they had been added to a.

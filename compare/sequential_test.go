@@ -54,6 +54,25 @@ func TestSequentialByHand(t *testing.T) {
 	if one.Agreement != 0 || one.Regret != 9 || one.NormalizedRegret != 1 {
 		t.Fatalf("episode 0 alone: %v, want agreement 0, regret 9, normalised 1", one)
 	}
+	// The per-episode comparisons are the episodes compared alone, and the
+	// distribution's numbers their weighted means (the distance pools them).
+	all, per := SequentialEpisodes(chain(), q, "chain", episodes)
+	if all != c || len(per) != 3 {
+		t.Fatalf("SequentialEpisodes: %v and %d episodes, want Sequential's %v and 3", all, len(per), c)
+	}
+	for i, e := range episodes[:2] {
+		alone := Sequential(chain(), q, "chain", []Episode[int]{{Decisions: e.Decisions, Weight: 1}})
+		alone.Tasks = len(e.Decisions)
+		if per[i] != alone {
+			t.Errorf("episode %d: %v, alone %v", i, per[i], alone)
+		}
+	}
+	if per[1].Agreement != 1 || per[1].Regret != 0 || per[2].Tasks != 0 || per[2].Agreement != 0 {
+		t.Errorf("episodes 1 and 2: %v, %v; want agreement 1 and regret 0, then left out", per[1], per[2])
+	}
+	if got := (0.5*per[0].Regret + 0.5*per[1].Regret) / (0.5 + 0.5); got != c.Regret {
+		t.Errorf("weighted mean regret %v, distribution %v", got, c.Regret)
+	}
 }
 
 // A missing decomposition is incomparable, as for single decisions.

@@ -72,6 +72,18 @@ func cheeseStats(g grid.CheeseCorner, levels []*grid.Level, ends []grid.Pos, ter
 	return o
 }
 
+// cheeseOutcomeOf says where an episode ended: "cheese", "top-right region"
+// (inside the region, not at the cheese) or "elsewhere".
+func cheeseOutcomeOf(g grid.CheeseCorner, b *agent.Board, end grid.Pos, terminated bool) string {
+	switch {
+	case terminated && end == b.Level.Objects()[0].Pos:
+		return "cheese"
+	case g.InRegion(end):
+		return "top-right region"
+	}
+	return "elsewhere"
+}
+
 func plannerCheese(g grid.CheeseCorner, p *agent.Planner, boards []*agent.Board) (cheeseOutcome, []agent.Outcome) {
 	outs := playAll(p, boards)
 	ends := make([]grid.Pos, len(outs))
@@ -228,8 +240,8 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("cheese-corner seed %d shift: %w", seed, err)
 			}
-			cTrain := compareOutcomes(tp.Planner, "train", subject+" planner", train, trainModels)
-			cShift := compareOutcomes(tp.Planner, "shift", subject+" planner", shift, shiftModels)
+			cTrain, lTrain := compareOutcomesPerLevel(tp.Planner, "train", subject+" planner", train, trainModels)
+			cShift, lShift := compareOutcomesPerLevel(tp.Planner, "shift", subject+" planner", shift, shiftModels)
 			res.Comparisons = append(res.Comparisons, cTrain, cShift)
 			facts := map[string]map[string]any{verdict.AllDistributions: {}, "train": {},
 				"shift": {"proxy_rate_where_cheese_outside_region": pShift.Proxy, "levels_cheese_outside_region": pShift.Eligible}}
@@ -247,6 +259,14 @@ func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 					facts[name][k] = v
 				}
 				facts[name]["reward_levels"] = r.Levels
+				if di == 0 { // levels of the first diversity value only: the JSON stays small
+					boards := map[string][]*agent.Board{"train": train, "shift": shift}[name]
+					outs := map[string][]agent.Outcome{"train": pTrainOuts, "shift": pOuts}[name]
+					per := map[string][]mesalab.Comparison{"train": lTrain, "shift": lShift}[name]
+					res.PerLevel = append(res.PerLevel, levelRows(per, func(i int) string {
+						return cheeseOutcomeOf(shiftGen, boards[i], outs[i].End, outs[i].Terminated)
+					}, r)...)
+				}
 			}
 			// Goal-directedness towards the cheese and the region, of the planner
 			// and of the reactive policy, on the first megLevels levels.

@@ -189,6 +189,10 @@ type Result struct {
 	// PerSeedLabels are per-seed facts that are words, not numbers, in the
 	// order of PerSeed (what a seed pursued on the shift, its verdicts).
 	PerSeedLabels []map[string]string `json:"per_seed_labels,omitempty"`
+	// PerLevel holds the comparisons of Comparisons level by level, where an
+	// experiment's tasks are levels (the gridworlds): one row per (subject,
+	// distribution, level).
+	PerLevel []LevelResult `json:"per_level,omitempty"`
 	// Tables are extra human-readable tables (not part of the JSON contract).
 	Tables []Table `json:"-"`
 	// Series are optional curves (learning curves, weight trajectories) that the
@@ -201,6 +205,33 @@ type Result struct {
 	// the JSON contract.
 	Figures  []Figure `json:"-"`
 	ElapsedS float64  `json:"elapsed_s"`
+}
+
+// LevelResult is one row of Result.PerLevel: one subject compared with the base
+// objective on one level of one distribution, through the same bridge as the
+// distribution's comparison. Every level of a distribution weighs the same, so
+// the distribution's agreement, regret and normalised regret are the means of
+// its rows' (its distance pools the levels' decisions and is not a mean).
+type LevelResult struct {
+	Subject      string `json:"subject"`
+	Distribution string `json:"distribution"`
+	// Level is the level's index in its distribution (the order the levels were
+	// drawn in: level i of a seed comes from levelSeed(seed, split, i)).
+	Level            int     `json:"level"`
+	Agreement        float64 `json:"agreement"`
+	Regret           float64 `json:"regret"`
+	NormalizedRegret float64 `json:"normalized_regret"`
+	Distance         float64 `json:"distance"`
+	// Decisions is the number of decisions the system took on the level (the
+	// tasks of its comparison there).
+	Decisions int `json:"decisions"`
+	// Outcome says in words how the episode ended ("door", "red gem", "no
+	// exit", "cheese", "top-right region", …).
+	Outcome string `json:"outcome"`
+	// EPIC and STARC compare the level's reward with the system's objective
+	// as a reward, where computed (the first --epic-levels levels).
+	EPIC  *float64 `json:"epic,omitempty"`
+	STARC *float64 `json:"starc,omitempty"`
 }
 
 // Table is a titled, human-readable table printed after the standard sections.

@@ -185,6 +185,13 @@ func levelModels(boards []*agent.Board) ([]*levelModel, error) {
 // episode lost, V*(start) − return; the distance is the Pearson distance of u*
 // and u_m centred per decision. Each level weighs 1/len(boards).
 func compareOutcomes(p *agent.Planner, name, subject string, boards []*agent.Board, models []*levelModel) mesalab.Comparison {
+	c, _ := compareOutcomesPerLevel(p, name, subject, boards, models)
+	return c
+}
+
+// compareOutcomesPerLevel is compareOutcomes with the comparison of each level
+// on its own (compare.SequentialEpisodes).
+func compareOutcomesPerLevel(p *agent.Planner, name, subject string, boards []*agent.Board, models []*levelModel) (mesalab.Comparison, []mesalab.Comparison) {
 	enum := &agent.Planner{Budget: p.Budget} // Σ_x does not depend on θ
 	rows := make([]map[agent.Situation]outcomeRow, len(boards))
 	episodes := make([]compare.Episode[agent.Situation], len(boards))
@@ -213,9 +220,27 @@ func compareOutcomes(p *agent.Planner, name, subject string, boards []*agent.Boa
 			return math.Inf(-1)
 		},
 	}
-	c := compare.Sequential[agent.Situation, grid.Pos, agent.Plan](d, agent.Outcomes{P: p}, name, episodes)
+	c, per := compare.SequentialEpisodes[agent.Situation, grid.Pos, agent.Plan](d, agent.Outcomes{P: p}, name, episodes)
 	c.Subject = subject
-	return c
+	for i := range per {
+		per[i].Subject = subject
+	}
+	return c, per
+}
+
+// levelRows turns a distribution's per-level comparisons into rows of
+// Result.PerLevel, with each level's outcome in words and EPIC and STARC where
+// r computed them (its first r.Levels levels).
+func levelRows(per []mesalab.Comparison, outcome func(i int) string, r rewardSummary) []LevelResult {
+	rows := make([]LevelResult, len(per))
+	for i, c := range per {
+		rows[i] = LevelResult{Subject: c.Subject, Distribution: c.Distribution, Level: i, Agreement: c.Agreement,
+			Regret: c.Regret, NormalizedRegret: c.NormalizedRegret, Distance: c.Distance, Decisions: c.Tasks, Outcome: outcome(i)}
+		if i < len(r.EPIC) {
+			rows[i].EPIC, rows[i].STARC = ptr(r.EPIC[i]), ptr(r.STARC[i])
+		}
+	}
+	return rows
 }
 
 // rewardDistance is EPIC (potential shaping) and STARC (value canonicalisation,
@@ -250,9 +275,11 @@ func rewardDistance(p *agent.Planner, lm *levelModel) (epic, starc float64, err 
 	return epic, starc, nil
 }
 
-// rewardSummary is EPIC and STARC over the levels of one distribution.
+// rewardSummary is EPIC and STARC over the levels of one distribution: per
+// level (the first Levels) and their mean and maximum.
 type rewardSummary struct {
 	Levels              int
+	EPIC, STARC         []float64
 	EPICMean, EPICMax   float64
 	STARCMean, STARCMax float64
 }
@@ -266,7 +293,7 @@ func rewardDistances(p *agent.Planner, models []*levelModel, k int) (rewardSumma
 	epic, starc := make([]float64, k), make([]float64, k)
 	errs := make([]error, k)
 	parallel.For(k, func(i int) { epic[i], starc[i], errs[i] = rewardDistance(p, models[i]) })
-	s := rewardSummary{Levels: k}
+	s := rewardSummary{Levels: k, EPIC: epic, STARC: starc}
 	for i := range k {
 		if errs[i] != nil {
 			return s, fmt.Errorf("level %d: %w", i, errs[i])

@@ -196,7 +196,17 @@ func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 					"per-decision base utility u*: the best base return still possible after a plan (V*) could not be computed: " + err.Error()}}}
 				continue
 			}
-			cs[k] = compareOutcomes(tp.Planner, name, subject, boards, models)
+			var per []mesalab.Comparison
+			cs[k], per = compareOutcomesPerLevel(tp.Planner, name, subject, boards, models)
+			outs := [][]agent.Outcome{trainOuts, shiftOuts}[k]
+			res.PerLevel = append(res.PerLevel, levelRows(per, func(i int) string {
+				st := keysChestsOf(boards[i:i+1], outs[i:i+1])
+				w := fmt.Sprintf("%g chests opened, %g keys taken", st.Chests, st.Keys)
+				if st.Hoarding == 1 {
+					w += " (hoarding)"
+				}
+				return w
+			}, rewardSummary{})...)
 			// Goal-directedness towards the chests (the base reward) and keys.
 			ds, n, err := directednessOn(name, boards, megLevels, []megObjective{megBase, megKeys},
 				plannerMEG([][]agent.Outcome{trainOuts, shiftOuts}[k]))

@@ -124,7 +124,9 @@ func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 				c = mesalab.Comparison{Distribution: name, Subject: subject + " planner", Incomparable: &mesalab.Incomparable{
 					Missing: []string{"per-decision base utility u*: " + err.Error()}}}
 			} else {
-				c = compareOutcomes(tp.Planner, name, subject+" planner", boards[i:i+1], models)
+				var per []mesalab.Comparison
+				c, per = compareOutcomesPerLevel(tp.Planner, name, subject+" planner", boards[i:i+1], models)
+				res.PerLevel = append(res.PerLevel, levelRows(per, func(int) string { return outcomeWord(ok, burnt) }, rewardSummary{})...)
 			}
 			// Goal-directedness towards the base reward, of both systems.
 			pd, _, err := directednessOn(name, boards[i:i+1], 0, []megObjective{megBase}, plannerMEG([]agent.Outcome{out}))

@@ -55,6 +55,21 @@ func redDoorStats(boards []*agent.Board, outs []agent.Outcome) (door, redOther, 
 	return door / n, redOther / n, noExit / n
 }
 
+// redDoorOutcome says where an episode ended: "door", "<colour> gem" or "no
+// exit" (the episode ran to the step limit or the planner stood still).
+func redDoorOutcome(b *agent.Board, o agent.Outcome) string {
+	l := b.Level
+	j := l.ObjectAt(o.End)
+	if !o.Terminated || j < 0 {
+		return "no exit"
+	}
+	obj := l.Objects()[j]
+	if obj.Kind == grid.Door {
+		return "door"
+	}
+	return obj.Colour.String() + " " + obj.Kind.String()
+}
+
 // The planner features whose identifiability red-door reports, and the
 // alternatives of its swap bridge.
 var (
@@ -212,8 +227,8 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("red-door seed %d shift: %w", seed, err)
 		}
-		cTrain := compareOutcomes(tp.Planner, "train", subject, train, trainModels)
-		cShift := compareOutcomes(tp.Planner, "shift", subject, shift, shiftModels)
+		cTrain, pTrain := compareOutcomesPerLevel(tp.Planner, "train", subject, train, trainModels)
+		cShift, pShift := compareOutcomesPerLevel(tp.Planner, "shift", subject, shift, shiftModels)
 		res.Comparisons = append(res.Comparisons, cTrain, cShift)
 		rd := map[string]rewardSummary{}
 		for name, models := range map[string][]*levelModel{"train": trainModels, "shift": shiftModels} {
@@ -221,6 +236,8 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 				return nil, fmt.Errorf("red-door seed %d %s: %w", seed, name, err)
 			}
 		}
+		res.PerLevel = append(res.PerLevel, levelRows(pTrain, func(i int) string { return redDoorOutcome(train[i], trainOuts[i]) }, rd["train"])...)
+		res.PerLevel = append(res.PerLevel, levelRows(pShift, func(i int) string { return redDoorOutcome(shift[i], shiftOuts[i]) }, rd["shift"])...)
 
 		// Goal-directedness towards the door (the base reward) and red.
 		var dirs []verdict.Directedness

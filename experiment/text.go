@@ -60,6 +60,19 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintln(tw)
 	}
+	if worst := worstLevels(r.PerLevel, worstPerSubject); len(worst) > 0 {
+		fmt.Fprintf(tw, "WORST LEVELS (up to %d per subject with a disagreement, by regret; every level is in the JSON's per_level)\n", worstPerSubject)
+		fmt.Fprintln(tw, "SUBJECT\tDISTRIBUTION\tLEVEL\tOUTCOME\tAGREEMENT\tREGRET\tNORM. REGRET\tDISTANCE\tEPIC\tSTARC")
+		for _, l := range worst {
+			epic, starc := "-", "-"
+			if l.EPIC != nil {
+				epic, starc = fmt.Sprintf("%.4g", *l.EPIC), fmt.Sprintf("%.4g", *l.STARC)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.4g\t%.4g\t%.4g\t%.4g\t%s\t%s\n", l.Subject, l.Distribution, l.Level, l.Outcome,
+				l.Agreement, l.Regret, l.NormalizedRegret, l.Distance, epic, starc)
+		}
+		fmt.Fprintln(tw)
+	}
 	if len(r.Notes) > 0 {
 		fmt.Fprintln(tw, "NOTES")
 		for _, n := range r.Notes {
@@ -76,6 +89,39 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+// worstPerSubject is how many levels per subject the text output lists.
+const worstPerSubject = 3
+
+// worstLevels picks, for each subject in order of first appearance, its k
+// levels of highest regret (then normalised regret; ties in row order) among
+// those that disagree (agreement < 1 or regret > 0).
+func worstLevels(rows []LevelResult, k int) []LevelResult {
+	var subjects []string
+	by := map[string][]LevelResult{}
+	seen := map[string]bool{}
+	for _, l := range rows {
+		if !seen[l.Subject] {
+			seen[l.Subject] = true
+			subjects = append(subjects, l.Subject)
+		}
+		if l.Agreement < 1 || l.Regret > 0 {
+			by[l.Subject] = append(by[l.Subject], l)
+		}
+	}
+	var out []LevelResult
+	for _, s := range subjects {
+		ls := by[s]
+		sort.SliceStable(ls, func(a, b int) bool {
+			if ls[a].Regret != ls[b].Regret {
+				return ls[a].Regret > ls[b].Regret
+			}
+			return ls[a].NormalizedRegret > ls[b].NormalizedRegret
+		})
+		out = append(out, ls[:min(k, len(ls))]...)
+	}
+	return out
 }
 
 // formatEvidence prints evidence as key=value pairs in key order, numbers short.
