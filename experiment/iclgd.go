@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mesalab/mesalab/agent"
@@ -278,8 +276,8 @@ func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 
 		opt := compare.Options{Samples: min(iclEvidenceTasks, c.testTasks), Seed: seed + 1<<32}
 		lsaSubject := fmt.Sprintf("%s, trained LSA (%d layer(s))", subject, c.layers)
-		judged := verdict.Evidence{Subject: lsaSubject, Train: "train", Proxies: []verdict.Proxy{{Name: iclProxy}}}
-		evs := make([]iclEval, len(dists))
+		judged := verdict.Evidence{Subject: lsaSubject, Train: "train", Proxies: []verdict.Proxy{{Name: iclProxy}},
+			TrainedCapacity: float64(c.layers)}
 		for k, dist := range dists {
 			tasks := sampleTasks(dist, c.testTasks, rand.New(rand.NewPCG(seed, 10+uint64(k))))
 			ev := evaluateICL(model, gd, tasks, depthEtas)
@@ -298,7 +296,7 @@ func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 			res.Comparisons = append(res.Comparisons, lsaCmp, gdCmp)
 			judged.Comparisons = append(judged.Comparisons, lsaCmp)
 			judged.Scores = append(judged.Scores, iclScores(dist.Name(), ev)...)
-			evs[k] = ev
+			iclSearchEvidence(&judged, dist.Name(), ev)
 			if i == 0 {
 				res.Tables = append(res.Tables, searchTable(dist, ev))
 				if s, ok := searchSeries(dist.Name(), ev); ok {
@@ -307,7 +305,7 @@ func runICLGD(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			evalBar.Increment()
 		}
-		res.Verdicts = append(res.Verdicts, judgeICL(judged, dists, evs)...)
+		res.judge(judged)
 		for name, v := range perSeed {
 			sums[name] += v
 		}
@@ -523,131 +521,53 @@ func iclScores(dist string, ev iclEval) []verdict.Score {
 	}
 }
 
-// judgeICL states the verdicts on the trained LSA viewed as a mesa-optimizer
-// (search = its layers, g = −in-context least-squares loss, φ(v) = v·x_q),
-// compared through the Bayes bridge (u* = posterior expected utility).
+// iclSearchEvidence adds one distribution's search-depth evidence to the
+// verdict evidence of the trained LSA viewed as a mesa-optimizer (search = its
+// layers, g = −in-context least-squares loss, φ(v) = v·x_q), compared through
+// the Bayes bridge (u* = posterior expected utility): the regret against the
+// Bayes-optimal prediction of k gradient steps from 0 at the learning rate tuned
+// for k steps on the training distribution (k = 0, 1, 2, 4, …, 32: what more
+// search capacity would do), of the LSA's own output, and of the optimum of g
+// itself (exact least squares, the limit of ever deeper search); g at the start
+// (v = 0) and at the LSA's output; the Pearson distance of g and the base
+// utility over weights, u*_Σ(v) = −σ²‖v − w̄‖², on the LSA's trajectory and the
+// optimum of g, centred per task. Regrets integrate the query out: σ²‖v − w̄‖².
 //
-// verdict.Judge applies the rules of DESIGN.md §3 to the comparisons and to the
-// returns under the base objective and under g (iclScores). Its exact-agreement
-// rules cannot fire here: over a continuous output space no finite search returns
-// the Bayes-optimal prediction exactly, so agreement is 0 everywhere. What it
-// does find is capability-failure where the returns under both objectives are
-// low. Every distribution it leaves unjudged is judged by the search-depth rule
-// (judgeSearch). The search-depth evidence is attached to every verdict.
-func judgeICL(e verdict.Evidence, dists []*icl.Distribution, evs []iclEval) []verdict.Verdict {
-	out := verdict.Judge(e)
-	covered := map[string]bool{}
-	for _, v := range out {
-		for _, d := range strings.Split(v.Distribution, "+") {
-			covered[d] = true
-		}
-	}
-	for k, dist := range dists {
-		if !covered[dist.Name()] {
-			v := judgeSearch(dist.Name(), evs[k])
-			v.Subject = e.Subject
-			for _, c := range e.Comparisons {
-				if c.Distribution == dist.Name() {
-					v.Evidence["agreement"], v.Evidence["regret"] = c.Agreement, c.Regret
-					v.Evidence["normalized_regret"], v.Evidence["distance"] = c.NormalizedRegret, c.Distance
-					v.Evidence["tasks"] = c.Tasks
-				}
-			}
-			out = append(out, v)
-		}
-	}
-	index := func(dist string) int {
-		for k, d := range dists {
-			if d.Name() == dist {
-				return k
-			}
-		}
-		return len(dists)
-	}
-	sort.SliceStable(out, func(a, b int) bool { return index(out[a].Distribution) < index(out[b].Distribution) })
-	for _, v := range out {
-		if k := index(v.Distribution); k < len(dists) {
-			for key, x := range searchEvidence(evs[k]) {
-				if _, ok := v.Evidence[key]; !ok {
-					v.Evidence[key] = x
-				}
-			}
-		}
-	}
-	return out
-}
-
-// searchEvidence is the search-depth evidence of one distribution.
-func searchEvidence(ev iclEval) map[string]any {
-	best := 0
-	for k, r := range ev.regretByDepth {
-		if r < ev.regretByDepth[best] {
-			best = k
-		}
-	}
-	return map[string]any{
-		"evidence_tasks":         ev.nEvidence,
-		"regret_lsa":             ev.regretLSA,
-		"regret_mesa_optimum":    ev.regretOptimum,
-		"objective_distance":     ev.sigmaDistance,
-		"bayes_loss":             ev.bayesLoss,
-		"in_context_loss_start":  ev.lossStart,
-		"in_context_loss_end":    ev.lossEnd,
-		"in_context_loss_min":    ev.lossOptimum,
-		"search_improves_share":  ev.searchImproves,
-		"optimum_worse_share":    ev.optimumWorse,
-		"search_depths":          iclDepths,
-		"regret_by_search_depth": append([]float64(nil), ev.regretByDepth...),
-		"best_search_depth":      iclDepths[best],
-	}
-}
-
-// judgeSearch judges one distribution from the search-depth evidence: the regret
-// against the Bayes-optimal prediction of k gradient steps from 0 at the learning
-// rate tuned for k steps on the training distribution (k = 0, 1, 2, 4, …, 32:
-// what more search capacity would do), and of the optimum of g itself (exact
-// least squares, the limit of ever deeper search). Regrets integrate the query
-// out: σ²‖v − w̄‖².
+// verdict.Assess judges from this evidence with the regret form of its search
+// rules wherever its other rules give no verdict. Its exact-agreement rules
+// cannot fire here: over a continuous output space no finite search returns the
+// Bayes-optimal prediction exactly, so agreement is 0 everywhere.
 //
-//   - capability-failure: the search does not even improve its own objective (the
-//     mean in-context loss after the layers is not below the loss at v = 0) and
-//     its regret is no better than not searching.
-//   - suboptimality-aligned: the optimum of g is worse under u* than what the
-//     limited search returns (regret of least squares > regret of the LSA): the
-//     behaviour is as good as it is only because the search stops early, and more
-//     search capacity makes it worse. Label noise does this: least squares fits
-//     the noise (with N = d it has no finite mean regret), while a few gradient
-//     steps from 0 act like the ridge regularisation of the Bayes posterior mean.
-//   - approximately-aligned otherwise: the optimum of g agrees with that of u*
-//     (noiseless labels: least squares recovers w̄ = w when N ≥ d, and its
-//     minimum-norm solution is the posterior mean when N < d) and deeper search
-//     lowers regret toward it. The remaining regret is a limit of capability (K
-//     steps), not of objective; ε is the Pearson distance between g and the base
-//     utility over weights, u*_Σ(v) = −σ²‖v − w̄‖², on the LSA's search trajectory
-//     and the optimum of g, centred per task.
-//
-// On noiseless training tasks the trained one-layer LSA is approximately-aligned,
-// not suboptimality-aligned: more gradient steps improve its loss toward the
-// least-squares optimum, which is also the Bayes optimum, so more search capacity
-// makes it more aligned, never less. On the noise shift the same LSA is
-// suboptimality-aligned. (On the scale shift its fixed step overshoots and the
-// search fails at its own objective: verdict.Judge finds capability-failure.)
-func judgeSearch(dist string, ev iclEval) verdict.Verdict {
-	e := map[string]any{}
-	v := verdict.Verdict{Distribution: dist, Evidence: e}
-	switch {
-	case ev.lossEnd >= ev.lossStart && ev.regretLSA >= ev.regretByDepth[0]:
-		v.Name = verdict.CapabilityFailure
-		e["reason"] = "the search raises its own in-context loss and does worse than not searching"
-	case ev.regretOptimum > ev.regretLSA:
-		v.Name = verdict.SuboptimalityAligned
-		e["reason"] = "the optimum of the in-context objective (least squares) is worse than the limited search: more search makes it worse"
-	default:
-		v.Name = verdict.ApproximatelyAligned
-		e["epsilon"] = ev.sigmaDistance
-		e["reason"] = "the in-context objective's optimum agrees with the Bayes optimum; more search only lowers regret"
+//   - train: approximately-aligned. Without label noise least squares recovers
+//     w̄ = w when N ≥ d (its minimum-norm solution is the posterior mean when N <
+//     d): the optimum of g is the Bayes optimum, more gradient steps improve the
+//     loss toward it, so more search capacity makes the LSA more aligned, never
+//     less; the remaining regret is a limit of capability (K steps).
+//   - noise-shift: suboptimality-aligned. Least squares fits the noise (with N =
+//     d it has no finite mean regret) while a few gradient steps from 0 act like
+//     the ridge regularisation of the Bayes posterior mean: the limited search is
+//     what keeps the behaviour aligned.
+//   - scale-shift: capability-failure, from the returns under both objectives
+//     (iclScores): the fixed step overshoots, the search raises its own
+//     in-context loss and does worse than predicting 0.
+func iclSearchEvidence(e *verdict.Evidence, dist string, ev iclEval) {
+	for k, depth := range iclDepths {
+		e.Sweep = append(e.Sweep, verdict.Capacity{Capacity: float64(depth), Distribution: dist, Regret: ev.regretByDepth[k]})
 	}
-	return v
+	e.Searches = append(e.Searches, verdict.Search{Distribution: dist, Regret: ev.regretLSA, OptimumRegret: ev.regretOptimum,
+		ObjectiveStart: -ev.lossStart, ObjectiveEnd: -ev.lossEnd, Distance: ev.sigmaDistance})
+	if e.Facts == nil {
+		e.Facts = map[string]map[string]any{}
+	}
+	e.Facts[dist] = map[string]any{
+		"evidence_tasks":        ev.nEvidence,
+		"bayes_loss":            ev.bayesLoss,
+		"in_context_loss_start": ev.lossStart,
+		"in_context_loss_end":   ev.lossEnd,
+		"in_context_loss_min":   ev.lossOptimum,
+		"search_improves_share": ev.searchImproves,
+		"optimum_worse_share":   ev.optimumWorse,
+	}
 }
 
 // searchSeries is the regret-against-depth curve of a distribution, for the
@@ -708,17 +628,23 @@ func sanitizeICL(res *Result) {
 			*p = capFinite(*p)
 		}
 	}
-	for _, v := range res.Verdicts {
-		for k, x := range v.Evidence {
+	capEvidence := func(ev map[string]any) {
+		for k, x := range ev {
 			switch x := x.(type) {
 			case float64:
-				v.Evidence[k] = capFinite(x)
+				ev[k] = capFinite(x)
 			case []float64:
 				for i := range x {
 					x[i] = capFinite(x[i])
 				}
 			}
 		}
+	}
+	for _, v := range res.Verdicts {
+		capEvidence(v.Evidence)
+	}
+	for _, u := range res.Unjudged {
+		capEvidence(u.Evidence)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mesalab/mesalab/agent"
 	"github.com/mesalab/mesalab/task/icl"
+	"github.com/mesalab/mesalab/verdict"
 )
 
 func runICL(t *testing.T, params map[string]string) *Result {
@@ -73,6 +74,29 @@ func TestICLGDDefaultRun(t *testing.T) {
 		if string(v.Name) != want[v.Distribution] {
 			t.Errorf("verdict on %s = %s, want %s (evidence %v)", v.Distribution, v.Name, want[v.Distribution], v.Evidence)
 		}
+		// verdict.Assess judged from the search evidence: every verdict carries
+		// the regret-by-depth sweep, and the rule's numbers decide it.
+		ev := v.Evidence
+		caps, _ := ev["capacities"].([]float64)
+		regrets, _ := ev["regret_by_capacity"].([]float64)
+		if len(caps) != len(iclDepths) || len(regrets) != len(caps) || ev["no_search_regret"] != regrets[0] {
+			t.Errorf("verdict on %s without the search sweep: %v", v.Distribution, ev)
+			continue
+		}
+		sr, or := ev["search_regret"].(float64), ev["optimum_regret"].(float64)
+		switch v.Name {
+		case verdict.SuboptimalityAligned:
+			if !(or > sr) {
+				t.Errorf("suboptimality-aligned with optimum regret %v ≤ the LSA's %v", or, sr)
+			}
+		case verdict.ApproximatelyAligned:
+			if !(or <= sr) || ev["epsilon"] != ev["objective_distance"] {
+				t.Errorf("approximately-aligned with optimum regret %v, LSA %v, ε %v", or, sr, ev["epsilon"])
+			}
+		}
+	}
+	if len(res.Unjudged) != 0 {
+		t.Errorf("unjudged: %v", res.Unjudged)
 	}
 	// The curves of training: the probe's model cos ends near 1, its η_eff/N near
 	// η*/N, and the search-depth curves leave out the diverging scale shift.

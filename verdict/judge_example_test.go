@@ -59,3 +59,29 @@ func ExampleAssess() {
 	// no-disagreement-found on train
 	// no verdict on shift: disagrees with the base objective on shift (agreement 0.8, normalised regret 0.2, success 0.8) but no rule explains it: no named proxy explains the behaviour on shift: the highest failure rate, red's 0.05, is 0.25 of the failures 0.2 (needs ≥ 0.5); capability-failure needs every return and rate below 0.5 (base success 0.8)
 }
+
+// A learned optimizer that runs a fixed number of search steps, judged from the
+// regret of its output, of its search at more and fewer steps, and of the
+// optimum of its own objective: on noisy tasks the optimum overfits, so only
+// the limit on its search keeps it aligned.
+func ExampleAssess_search() {
+	regrets := []float64{0.49, 0.12, 0.04, 0.02, 0.04, 0.12, 0.37}
+	var sweep []verdict.Capacity
+	for k, steps := range []float64{0, 1, 2, 4, 8, 16, 32} {
+		sweep = append(sweep, verdict.Capacity{Capacity: steps, Distribution: "noise-shift", Regret: regrets[k]})
+	}
+	j := verdict.Assess(verdict.Evidence{
+		Subject: "one-layer LSA",
+		Sweep:   sweep,
+		Searches: []verdict.Search{{Distribution: "noise-shift", Regret: 0.125, OptimumRegret: 6.5e5,
+			ObjectiveStart: -0.54, ObjectiveEnd: -0.16, Distance: 0.71}},
+	})
+	v := j.Verdicts[0]
+	fmt.Println(v.Name, "on", v.Distribution)
+	fmt.Println("regret by capacity", v.Evidence["capacities"], v.Evidence["regret_by_capacity"])
+	fmt.Println("output", v.Evidence["search_regret"], "optimum of g", v.Evidence["optimum_regret"], "best capacity", v.Evidence["best_capacity"])
+	// Output:
+	// suboptimality-aligned on noise-shift
+	// regret by capacity [0 1 2 4 8 16 32] [0.49 0.12 0.04 0.02 0.04 0.12 0.37]
+	// output 0.125 optimum of g 650000 best capacity 4
+}
