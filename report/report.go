@@ -131,7 +131,7 @@ func RunPage(w io.Writer, r store.Run, links Links) error {
 // their keys, sorted; a seed without a key shows an empty cell. The first cell of a
 // row is the seed from the per-seed metrics (same order), or its index.
 func labelTable(labels []map[string]string, perSeed []map[string]float64) (header []string, rows [][]string) {
-	seen := map[string]bool{}
+	seen := map[string]bool{"seed": true} // the first column already is the seed
 	for _, l := range labels {
 		for k := range l {
 			if !seen[k] {

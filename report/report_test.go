@@ -55,7 +55,7 @@ func result(seed uint64, diversity, proxy float64) *experiment.Result {
 		Unjudged: []verdict.Unjudged{{Subject: "seed 2", Distribution: "train", Reason: "agreement 0.98 misses the tolerance " + hostile,
 			Evidence: map[string]any{"agreement": 0.98}}},
 		Notes:         []string{"unidentifiable on train: door ~ red, ρ = 1.00", hostile},
-		PerSeedLabels: []map[string]string{{"pursued": "red"}, {"pursued": "door", "weights_prefer": hostile}, {}},
+		PerSeedLabels: []map[string]string{{"pursued": "red", "seed": "1"}, {"pursued": "door", "weights_prefer": hostile}, {}},
 	}
 }
 
