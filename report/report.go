@@ -100,6 +100,12 @@ type runPage struct {
 	Plots     []Plot
 	Figures   []figure
 	Problems  []string // plots that could not be drawn, and why
+	// Labels is the per-seed word-valued facts as a table: a header of keys and a
+	// row per seed.
+	Labels struct {
+		Header []string
+		Rows   [][]string // first cell: the seed
+	}
 }
 
 // RunPage writes the page of one run.
@@ -113,11 +119,42 @@ func RunPage(w io.Writer, r store.Run, links Links) error {
 		pg.Metrics = append(pg.Metrics, [2]string{k, formatNumber(r.Result.Metrics[k])})
 	}
 	pg.Plots, pg.Problems = runPlots(r.Result)
+	pg.Labels.Header, pg.Labels.Rows = labelTable(r.Result.PerSeedLabels, r.Result.PerSeed)
 	for _, f := range r.Result.Figures {
 		pg.Figures = append(pg.Figures, figure{Title: f.Title, Caption: f.Caption,
 			Src: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(f.SVG)))})
 	}
 	return execute(w, "run.html", pg)
+}
+
+// labelTable lays out per-seed labels as a table whose columns are the union of
+// their keys, sorted; a seed without a key shows an empty cell. The first cell of a
+// row is the seed from the per-seed metrics (same order), or its index.
+func labelTable(labels []map[string]string, perSeed []map[string]float64) (header []string, rows [][]string) {
+	seen := map[string]bool{"seed": true} // the first column already is the seed
+	for _, l := range labels {
+		for k := range l {
+			if !seen[k] {
+				seen[k] = true
+				header = append(header, k)
+			}
+		}
+	}
+	slices.Sort(header)
+	for j, l := range labels {
+		seed := strconv.Itoa(j)
+		if j < len(perSeed) {
+			if v, ok := perSeed[j]["seed"]; ok {
+				seed = formatNumber(v)
+			}
+		}
+		row := []string{seed}
+		for _, k := range header {
+			row = append(row, l[k])
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
 }
 
 // runPlots draws a run's per-seed metrics, its diversity curve, series and

@@ -52,6 +52,10 @@ func result(seed uint64, diversity, proxy float64) *experiment.Result {
 		Figures: []experiment.Figure{{Title: "level", Caption: hostile,
 			SVG: `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script><rect width="10" height="10"/></svg>`}},
 		Tables: []experiment.Table{{Title: "Q*", Header: []string{"state", "left"}, Rows: [][]string{{"start", "8.1"}}}},
+		Unjudged: []verdict.Unjudged{{Subject: "seed 2", Distribution: "train", Reason: "agreement 0.98 misses the tolerance " + hostile,
+			Evidence: map[string]any{"agreement": 0.98}}},
+		Notes:         []string{"unidentifiable on train: door ~ red, ρ = 1.00", hostile},
+		PerSeedLabels: []map[string]string{{"pursued": "red", "seed": "1"}, {"pursued": "door", "weights_prefer": hostile}, {}},
 	}
 }
 
@@ -106,6 +110,11 @@ func TestRunPage(t *testing.T) {
 		"incomparable: missing decoder φ", "<figcaption>Diversity curve</figcaption>", "<figcaption>train_loss</figcaption>",
 		"<figcaption>epic_distance</figcaption>", "<figcaption>proxy_rate over seeds</figcaption>",
 		`<img src="data:image/svg&#43;xml;base64,`, "<h2>Q*</h2>",
+		"<h2>No verdict</h2>", "<td>agreement 0.98 misses the tolerance &lt;script&gt;", "<dt>agreement</dt><dd>0.98</dd>",
+		"<li>unidentifiable on train: door ~ red, ρ = 1.00</li>",
+		// Per-seed labels: columns are the union of keys, the first cell the seed.
+		"<th>seed</th><th>pursued</th><th>weights_prefer</th>", "<tr><td>1</td><td>red</td><td></td></tr>",
+		"<tr><td>3</td><td></td><td></td></tr>",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("run page lacks %q", want)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/mesalab/mesalab"
 	"github.com/parquet-go/parquet-go"
@@ -40,7 +41,7 @@ type Table struct {
 }
 
 // Tables lists the names accepted by [DB.Table].
-var Tables = []string{"runs", "metrics", "comparisons", "verdicts"}
+var Tables = []string{"runs", "metrics", "comparisons", "verdicts", "unjudged", "labels", "notes"}
 
 // Table builds the named tidy table over the runs selected by q:
 //
@@ -48,14 +49,19 @@ var Tables = []string{"runs", "metrics", "comparisons", "verdicts"}
 //     timing, then one column param_NAME per parameter);
 //   - metrics: one row per metric, run-level (seed_index empty) and per seed;
 //   - comparisons: one row per comparison;
-//   - verdicts: one row per verdict, its evidence as a JSON object.
+//   - verdicts: one row per verdict, its evidence as a JSON object;
+//   - unjudged: one row per subject and distribution that earned no verdict, with
+//     the reason and its evidence as a JSON object;
+//   - labels: one row per per-seed label (seed_index, label, value): the facts
+//     that are words, such as which goal a seed pursued;
+//   - notes: one row per run-level note (identifiability, subsampling).
 //
 // Every table starts with the run columns run_id, experiment, sweep_id,
 // point_key, seed, seeds and the param_ columns, so rows join and group by
 // parameter without a lookup. Rows come in the order of [DB.Runs].
 func (s *DB) Table(ctx context.Context, name string, q Query) (*Table, error) {
 	if !slices.Contains(Tables, name) {
-		return nil, fmt.Errorf("no table %q (tables: runs, metrics, comparisons, verdicts)", name)
+		return nil, fmt.Errorf("no table %q (tables: %s)", name, strings.Join(Tables, ", "))
 	}
 	runs, err := s.Runs(ctx, q)
 	if err != nil {
@@ -142,6 +148,34 @@ func (s *DB) Table(ctx context.Context, name string, q Query) (*Table, error) {
 					return nil, fmt.Errorf("run %d: verdict %s: %w", r.ID, v.Name, err)
 				}
 				t.Rows = append(t.Rows, append(head(r), int64(i), string(v.Name), v.Distribution, v.Subject, string(ev)))
+			}
+		}
+	case "unjudged":
+		t.Columns = append(t.Columns, Column{"index", Int}, Column{"distribution", String}, Column{"subject", String},
+			Column{"reason", String}, Column{"evidence", String})
+		for _, r := range runs {
+			for i, u := range r.Result.Unjudged {
+				ev, err := json.Marshal(u.Evidence)
+				if err != nil {
+					return nil, fmt.Errorf("run %d: unjudged %s: %w", r.ID, u.Distribution, err)
+				}
+				t.Rows = append(t.Rows, append(head(r), int64(i), u.Distribution, u.Subject, u.Reason, string(ev)))
+			}
+		}
+	case "labels":
+		t.Columns = append(t.Columns, Column{"seed_index", Int}, Column{"label", String}, Column{"value", String})
+		for _, r := range runs {
+			for i, l := range r.Result.PerSeedLabels {
+				for _, k := range sortedKeys(l) {
+					t.Rows = append(t.Rows, append(head(r), int64(i), k, l[k]))
+				}
+			}
+		}
+	case "notes":
+		t.Columns = append(t.Columns, Column{"index", Int}, Column{"note", String})
+		for _, r := range runs {
+			for i, n := range r.Result.Notes {
+				t.Rows = append(t.Rows, append(head(r), int64(i), n))
 			}
 		}
 	}

@@ -437,3 +437,44 @@ func TestExport(t *testing.T) {
 		t.Error("unknown format: no error")
 	}
 }
+
+// The word-valued parts of a result (why no verdict, per-seed labels, notes)
+// export as tidy tables of their own, exactly.
+func TestExportWords(t *testing.T) {
+	ctx := context.Background()
+	db := tempStore(t, "w.db")
+	res := result(3, 1)
+	res.Unjudged = []verdict.Unjudged{{Subject: "seed 4", Distribution: "train", Reason: "agreement 0.98 misses the tolerance 0.01",
+		Evidence: map[string]any{"agreement": 0.98}}}
+	res.PerSeedLabels = []map[string]string{{"pursued": "red", "weights_prefer": "door"}, {"pursued": "door"}}
+	res.Notes = []string{"unidentifiable on train: door ~ red, ρ = 1.00"}
+	if _, err := db.Put(ctx, &Run{Params: map[string]string{"levels": "5"}, Result: res}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"unjudged": `run_id,experiment,sweep_id,point_key,seed,seeds,param_levels,index,distribution,subject,reason,evidence
+1,toy,,,3,2,5,0,train,seed 4,agreement 0.98 misses the tolerance 0.01,"{""agreement"":0.98}"
+`,
+		"labels": `run_id,experiment,sweep_id,point_key,seed,seeds,param_levels,seed_index,label,value
+1,toy,,,3,2,5,0,pursued,red
+1,toy,,,3,2,5,0,weights_prefer,door
+1,toy,,,3,2,5,1,pursued,door
+`,
+		"notes": `run_id,experiment,sweep_id,point_key,seed,seeds,param_levels,index,note
+1,toy,,,3,2,5,0,"unidentifiable on train: door ~ red, ρ = 1.00"
+`,
+	}
+	for name, csv := range want {
+		tab, err := db.Table(ctx, name, Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := tab.Write(&buf, "csv"); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != csv {
+			t.Errorf("%s:\n%s\nwant:\n%s", name, buf.String(), csv)
+		}
+	}
+}

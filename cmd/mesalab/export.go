@@ -19,7 +19,8 @@ func newExport() *cobra.Command {
 		Long: `Write one tidy table of the results store: one observation per row, the run's
 experiment, sweep, point, seeds and parameters (param_NAME) on every row, ready
 for pandas. Tables: metrics (default; run-level and per-seed), runs, comparisons,
-verdicts (evidence as JSON). CSV and JSON lines go to stdout unless --out FILE.`,
+verdicts (evidence as JSON), unjudged (why a distribution earned no verdict),
+labels (per-seed facts in words) and notes (run-level statements). CSV and JSON lines go to stdout unless --out FILE.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains(store.Formats, format) {
@@ -80,7 +81,7 @@ verdicts (evidence as JSON). CSV and JSON lines go to stdout unless --out FILE.`
 	f := cmd.Flags()
 	dbFlag(f, &dbPath)
 	f.StringVar(&format, "format", "csv", "csv, jsonl or parquet")
-	f.StringVar(&table, "table", "metrics", "metrics, runs, comparisons or verdicts")
+	f.StringVar(&table, "table", "metrics", strings.Join(store.Tables, ", "))
 	f.StringVar(&out, "out", "", "file to write (default: stdout)")
 	f.StringVar(&sweepID, "sweep", "", "only the runs of this sweep")
 	f.StringVar(&exp, "experiment", "", "only the runs of this experiment")

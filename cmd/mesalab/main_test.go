@@ -32,6 +32,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "td0-3state", "--episodes", "many"}, 2, `parameter episodes: "many", want a whole number`},
 		{[]string{"run", "td0-3state", "--epsilon", "2"}, 2, "ε = 2"},
 		{[]string{"no-such-command"}, 2, `unknown command "no-such-command"`},
+		{[]string{"run", "td0-3state", "--no-store", "--out", "x"}, 2, "cannot go with --no-store"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

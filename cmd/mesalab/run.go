@@ -99,6 +99,9 @@ printed on stderr, or --out DIR writes the report at once.`,
 				return badInput(err)
 			}
 			var db *store.DB
+			if noStore && outDir != "" {
+				return badInputf("--out writes the report of the stored run: it cannot go with --no-store")
+			}
 			if !noStore {
 				if db, err = openStore(dbPath); err != nil {
 					return err
