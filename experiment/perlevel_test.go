@@ -103,7 +103,7 @@ func TestWorstLevels(t *testing.T) {
 		{Subject: "a", Level: 4, Agreement: 0.5},
 	}
 	var got []string
-	for _, l := range worstLevels(rows, 3) {
+	for _, l := range (&Result{PerLevel: rows}).WorstLevels(3) {
 		got = append(got, l.Subject+":"+string(rune('0'+l.Level)))
 	}
 	if want := "a:2 a:3 a:1 b:0"; strings.Join(got, " ") != want {

@@ -60,8 +60,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintln(tw)
 	}
-	if worst := worstLevels(r.PerLevel, worstPerSubject); len(worst) > 0 {
-		fmt.Fprintf(tw, "WORST LEVELS (up to %d per subject with a disagreement, by regret; every level is in the JSON's per_level)\n", worstPerSubject)
+	if worst := r.WorstLevels(WorstPerSubject); len(worst) > 0 {
+		fmt.Fprintf(tw, "WORST LEVELS (up to %d per subject with a disagreement, by regret; every level is in the JSON's per_level)\n", WorstPerSubject)
 		fmt.Fprintln(tw, "SUBJECT\tDISTRIBUTION\tLEVEL\tOUTCOME\tAGREEMENT\tREGRET\tNORM. REGRET\tDISTANCE\tEPIC\tSTARC")
 		for _, l := range worst {
 			epic, starc := "-", "-"
@@ -91,17 +91,18 @@ func (r *Result) WriteText(w io.Writer) error {
 	return tw.Flush()
 }
 
-// worstPerSubject is how many levels per subject the text output lists.
-const worstPerSubject = 3
+// WorstPerSubject is how many levels per subject the text output and the report
+// list.
+const WorstPerSubject = 3
 
-// worstLevels picks, for each subject in order of first appearance, its k
-// levels of highest regret (then normalised regret; ties in row order) among
+// WorstLevels picks from PerLevel, for each subject in order of first appearance,
+// its k levels of highest regret (then normalised regret; ties in row order) among
 // those that disagree (agreement < 1 or regret > 0).
-func worstLevels(rows []LevelResult, k int) []LevelResult {
+func (r *Result) WorstLevels(k int) []LevelResult {
 	var subjects []string
 	by := map[string][]LevelResult{}
 	seen := map[string]bool{}
-	for _, l := range rows {
+	for _, l := range r.PerLevel {
 		if !seen[l.Subject] {
 			seen[l.Subject] = true
 			subjects = append(subjects, l.Subject)

@@ -106,6 +106,9 @@ type runPage struct {
 		Header []string
 		Rows   [][]string // first cell: the seed
 	}
+	// Worst is the levels of highest regret per subject (see
+	// experiment.Result.WorstLevels); every level is in the stored per_level.
+	Worst []experiment.LevelResult
 }
 
 // RunPage writes the page of one run.
@@ -120,6 +123,7 @@ func RunPage(w io.Writer, r store.Run, links Links) error {
 	}
 	pg.Plots, pg.Problems = runPlots(r.Result)
 	pg.Labels.Header, pg.Labels.Rows = labelTable(r.Result.PerSeedLabels, r.Result.PerSeed)
+	pg.Worst = r.Result.WorstLevels(experiment.WorstPerSubject)
 	for _, f := range r.Result.Figures {
 		pg.Figures = append(pg.Figures, figure{Title: f.Title, Caption: f.Caption,
 			Src: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(f.SVG)))})

@@ -55,6 +55,9 @@ func result(seed uint64, diversity, proxy float64) *experiment.Result {
 		Unjudged: []verdict.Unjudged{{Subject: "seed 2", Distribution: "train", Reason: "agreement 0.98 misses the tolerance " + hostile,
 			Evidence: map[string]any{"agreement": 0.98}}},
 		Notes:         []string{"unidentifiable on train: door ~ red, ρ = 1.00", hostile},
+		PerLevel: []experiment.LevelResult{{Subject: "seed 1", Distribution: "shift", Level: 4, Agreement: 0, Regret: 10,
+			NormalizedRegret: 1, Distance: 0.5, Decisions: 2, Outcome: "red gem"},
+			{Subject: "seed 1", Distribution: "shift", Level: 5, Agreement: 1, Outcome: "door"}},
 		PerSeedLabels: []map[string]string{{"pursued": "red", "seed": "1"}, {"pursued": "door", "weights_prefer": hostile}, {}},
 	}
 }
@@ -115,6 +118,8 @@ func TestRunPage(t *testing.T) {
 		// Per-seed labels: columns are the union of keys, the first cell the seed.
 		"<th>seed</th><th>pursued</th><th>weights_prefer</th>", "<tr><td>1</td><td>red</td><td></td></tr>",
 		"<tr><td>3</td><td></td><td></td></tr>",
+		// Only the disagreeing level is among the worst.
+		`<tr><td>seed 1</td><td>shift</td><td class="num">4</td><td>red gem</td>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("run page lacks %q", want)
@@ -122,6 +127,9 @@ func TestRunPage(t *testing.T) {
 	}
 	if strings.Contains(page, hostile) || strings.Contains(page, "<script") {
 		t.Error("run page contains an unescaped script")
+	}
+	if strings.Contains(page, `<td class="num">5</td><td>door</td>`) {
+		t.Error("an agreeing level is listed among the worst levels")
 	}
 	if got := strings.Count(page, `<tr class="verdict-row">`); got != 2 {
 		t.Errorf("%d verdict rows, want 2", got)
