@@ -54,7 +54,7 @@ func result(seed uint64, diversity, proxy float64) *experiment.Result {
 		Tables: []experiment.Table{{Title: "Q*", Header: []string{"state", "left"}, Rows: [][]string{{"start", "8.1"}}}},
 		Unjudged: []verdict.Unjudged{{Subject: "seed 2", Distribution: "train", Reason: "agreement 0.98 misses the tolerance " + hostile,
 			Evidence: map[string]any{"agreement": 0.98}}},
-		Notes:         []string{"unidentifiable on train: door ~ red, ρ = 1.00", hostile},
+		Notes: []string{"unidentifiable on train: door ~ red, ρ = 1.00", hostile},
 		PerLevel: []experiment.LevelResult{{Subject: "seed 1", Distribution: "shift", Level: 4, Agreement: 0, Regret: 10,
 			NormalizedRegret: 1, Distance: 0.5, Decisions: 2, Outcome: "red gem"},
 			{Subject: "seed 1", Distribution: "shift", Level: 5, Agreement: 1, Outcome: "door"}},
