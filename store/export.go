@@ -41,7 +41,7 @@ type Table struct {
 }
 
 // Tables lists the names accepted by [DB.Table].
-var Tables = []string{"runs", "metrics", "comparisons", "verdicts", "unjudged", "labels", "notes"}
+var Tables = []string{"runs", "metrics", "comparisons", "verdicts", "unjudged", "labels", "notes", "levels"}
 
 // Table builds the named tidy table over the runs selected by q:
 //
@@ -54,7 +54,8 @@ var Tables = []string{"runs", "metrics", "comparisons", "verdicts", "unjudged", 
 //     the reason and its evidence as a JSON object;
 //   - labels: one row per per-seed label (seed_index, label, value): the facts
 //     that are words, such as which goal a seed pursued;
-//   - notes: one row per run-level note (identifiability, subsampling).
+//   - notes: one row per run-level note (identifiability, subsampling);
+//   - levels: one row per subject, distribution and level (per_level).
 //
 // Every table starts with the run columns run_id, experiment, sweep_id,
 // point_key, seed, seeds and the param_ columns, so rows join and group by
@@ -169,6 +170,24 @@ func (s *DB) Table(ctx context.Context, name string, q Query) (*Table, error) {
 				for _, k := range sortedKeys(l) {
 					t.Rows = append(t.Rows, append(head(r), int64(i), k, l[k]))
 				}
+			}
+		}
+	case "levels":
+		t.Columns = append(t.Columns, Column{"subject", String}, Column{"distribution", String}, Column{"level", Int},
+			Column{"agreement", Float}, Column{"regret", Float}, Column{"normalized_regret", Float},
+			Column{"distance", Float}, Column{"decisions", Int}, Column{"outcome", String},
+			Column{"epic", Float}, Column{"starc", Float})
+		for _, r := range runs {
+			for _, l := range r.Result.PerLevel {
+				var epic, starc any
+				if l.EPIC != nil {
+					epic = *l.EPIC
+				}
+				if l.STARC != nil {
+					starc = *l.STARC
+				}
+				t.Rows = append(t.Rows, append(head(r), l.Subject, l.Distribution, int64(l.Level), l.Agreement, l.Regret,
+					l.NormalizedRegret, l.Distance, int64(l.Decisions), l.Outcome, epic, starc))
 			}
 		}
 	case "notes":

@@ -448,6 +448,10 @@ func TestExportWords(t *testing.T) {
 		Evidence: map[string]any{"agreement": 0.98}}}
 	res.PerSeedLabels = []map[string]string{{"pursued": "red", "weights_prefer": "door"}, {"pursued": "door"}}
 	res.Notes = []string{"unidentifiable on train: door ~ red, ρ = 1.00"}
+	epic := 0.25
+	res.PerLevel = []experiment.LevelResult{{Subject: "seed 3", Distribution: "shift", Level: 7, Agreement: 0.5, Regret: 2,
+		NormalizedRegret: 0.2, Distance: 0.125, Decisions: 2, Outcome: "red gem", EPIC: &epic, STARC: &epic},
+		{Subject: "seed 3", Distribution: "shift", Level: 8, Agreement: 1, Decisions: 1, Outcome: "door"}}
 	if _, err := db.Put(ctx, &Run{Params: map[string]string{"levels": "5"}, Result: res}); err != nil {
 		t.Fatal(err)
 	}
@@ -462,6 +466,10 @@ func TestExportWords(t *testing.T) {
 `,
 		"notes": `run_id,experiment,sweep_id,point_key,seed,seeds,param_levels,index,note
 1,toy,,,3,2,5,0,"unidentifiable on train: door ~ red, ρ = 1.00"
+`,
+		"levels": `run_id,experiment,sweep_id,point_key,seed,seeds,param_levels,subject,distribution,level,agreement,regret,normalized_regret,distance,decisions,outcome,epic,starc
+1,toy,,,3,2,5,seed 3,shift,7,0.5,2,0.2,0.125,2,red gem,0.25,0.25
+1,toy,,,3,2,5,seed 3,shift,8,1,0,0,0,1,door,,
 `,
 	}
 	for name, csv := range want {

@@ -20,7 +20,8 @@ func newExport() *cobra.Command {
 experiment, sweep, point, seeds and parameters (param_NAME) on every row, ready
 for pandas. Tables: metrics (default; run-level and per-seed), runs, comparisons,
 verdicts (evidence as JSON), unjudged (why a distribution earned no verdict),
-labels (per-seed facts in words) and notes (run-level statements). CSV and JSON lines go to stdout unless --out FILE.`,
+labels (per-seed facts in words), notes (run-level statements) and levels (per
+subject, distribution and level). CSV and JSON lines go to stdout unless --out FILE.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains(store.Formats, format) {
