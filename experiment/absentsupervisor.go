@@ -29,7 +29,7 @@ var supervisorLayouts = []string{"present", "absent"}
 
 func runAbsentSupervisor(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	gens, err := positiveInt(cfg, "generations", 1, 100000)
+	gens, err := cfg.IntIn("generations", 1, 100000)
 	if err != nil {
 		return nil, err
 	}

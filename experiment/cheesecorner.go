@@ -112,34 +112,34 @@ func reactiveCheese(g grid.CheeseCorner, p *agent.Softmax, boards []*agent.Board
 
 func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	nlev, err := positiveInt(cfg, "levels", 1, 100000)
+	nlev, err := cfg.IntIn("levels", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	size, err := positiveInt(cfg, "size", 5, grid.MaxSide)
+	size, err := cfg.IntIn("size", 5, grid.MaxSide)
 	if err != nil {
 		return nil, err
 	}
-	region, err := positiveInt(cfg, "region", 1, grid.MaxSide)
+	region, err := cfg.IntIn("region", 1, grid.MaxSide)
 	if err != nil {
 		return nil, err
 	}
-	gens, err := positiveInt(cfg, "generations", 1, 100000)
+	gens, err := cfg.IntIn("generations", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	iters, err := positiveInt(cfg, "iterations", 1, 100000)
+	iters, err := cfg.IntIn("iterations", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	epicLevels, err := positiveInt(cfg, "epic-levels", 0, 100000)
+	epicLevels, err := cfg.IntIn("epic-levels", 0, 100000)
 	if err != nil {
 		return nil, err
 	}
 	if epicLevels == 0 || epicLevels > nlev {
 		epicLevels = nlev
 	}
-	megLevels, err := positiveInt(cfg, "meg-levels", 0, 100000)
+	megLevels, err := cfg.IntIn("meg-levels", 0, 100000)
 	if err != nil {
 		return nil, err
 	}

@@ -114,6 +114,18 @@ func (c Config) Int(name string) (int, error) {
 	return v, nil
 }
 
+// IntIn parses parameter name as an int in lo…hi (inclusive).
+func (c Config) IntIn(name string, lo, hi int) (int, error) {
+	v, err := c.Int(name)
+	if err != nil {
+		return 0, err
+	}
+	if v < lo || v > hi {
+		return 0, &ParamError{Name: name, Value: c.Params[name], Want: fmt.Sprintf("a whole number from %d to %d", lo, hi)}
+	}
+	return v, nil
+}
+
 // Floats parses parameter name as a comma-separated list of finite float64.
 func (c Config) Floats(name string) ([]float64, error) {
 	var out []float64

@@ -8,7 +8,6 @@ package experiment
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -383,18 +382,6 @@ func featureLabel(name string) string {
 		}
 	}
 	return string(b)
-}
-
-// positiveInt reads a whole-number parameter that must be at least lo.
-func positiveInt(cfg Config, name string, lo, hi int) (int, error) {
-	v, err := cfg.Int(name)
-	if err != nil {
-		return 0, err
-	}
-	if v < lo || v > hi {
-		return 0, &ParamError{Name: name, Value: cfg.Params[name], Want: fmt.Sprintf("a whole number in %d…%d", lo, hi)}
-	}
-	return v, nil
 }
 
 // pathFigure renders board b at the start of its episode with the trajectory of

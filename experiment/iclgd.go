@@ -53,12 +53,9 @@ func parseICLGD(cfg Config) (iclConfig, error) {
 		{"d", &c.d, 1, 256}, {"n", &c.n, 1, 4096}, {"test-tasks", &c.testTasks, 10, 1_000_000},
 	}
 	for _, p := range ints {
-		v, err := cfg.Int(p.name)
+		v, err := cfg.IntIn(p.name, p.lo, p.hi)
 		if err != nil {
 			return c, err
-		}
-		if v < p.lo || v > p.hi {
-			return c, &ParamError{Name: p.name, Value: cfg.Params[p.name], Want: fmt.Sprintf("a whole number in %d … %d", p.lo, p.hi)}
 		}
 		*p.dst = v
 	}

@@ -102,19 +102,19 @@ var megKeys = megEnters("keys", func(o grid.Object) bool { return o.Kind == grid
 
 func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	nlev, err := positiveInt(cfg, "levels", 1, 100000)
+	nlev, err := cfg.IntIn("levels", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	size, err := positiveInt(cfg, "size", 7, grid.MaxSide)
+	size, err := cfg.IntIn("size", 7, grid.MaxSide)
 	if err != nil {
 		return nil, err
 	}
-	gens, err := positiveInt(cfg, "generations", 1, 100000)
+	gens, err := cfg.IntIn("generations", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	megLevels, err := positiveInt(cfg, "meg-levels", 0, 100000)
+	megLevels, err := cfg.IntIn("meg-levels", 0, 100000)
 	if err != nil {
 		return nil, err
 	}

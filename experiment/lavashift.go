@@ -30,11 +30,11 @@ var lavaLayouts = []string{"train", "test1", "test2"}
 
 func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	gens, err := positiveInt(cfg, "generations", 1, 100000)
+	gens, err := cfg.IntIn("generations", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	iters, err := positiveInt(cfg, "iterations", 1, 100000)
+	iters, err := cfg.IntIn("iterations", 1, 100000)
 	if err != nil {
 		return nil, err
 	}

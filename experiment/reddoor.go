@@ -129,23 +129,23 @@ func preferredOnShift(w map[string]float64) string {
 
 func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	nlev, err := positiveInt(cfg, "levels", 1, 100000)
+	nlev, err := cfg.IntIn("levels", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	size, err := positiveInt(cfg, "size", 7, grid.MaxSide)
+	size, err := cfg.IntIn("size", 7, grid.MaxSide)
 	if err != nil {
 		return nil, err
 	}
-	distractors, err := positiveInt(cfg, "distractors", 0, 8)
+	distractors, err := cfg.IntIn("distractors", 0, 8)
 	if err != nil {
 		return nil, err
 	}
-	gens, err := positiveInt(cfg, "generations", 1, 100000)
+	gens, err := cfg.IntIn("generations", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	epicLevels, err := positiveInt(cfg, "epic-levels", 0, 100000)
+	epicLevels, err := cfg.IntIn("epic-levels", 0, 100000)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 	if epicLevels == 0 || epicLevels > nlev {
 		epicLevels = nlev
 	}
-	megLevels, err := positiveInt(cfg, "meg-levels", 0, 100000)
+	megLevels, err := cfg.IntIn("meg-levels", 0, 100000)
 	if err != nil {
 		return nil, err
 	}

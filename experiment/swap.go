@@ -202,26 +202,17 @@ func (l lookupPolicy) Act(s int) int { return l[s] }
 
 func runSwap(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	candidates, err := cfg.Int("candidates")
+	candidates, err := cfg.IntIn("candidates", 1, 100000)
 	if err != nil {
 		return nil, err
 	}
-	if candidates < 1 || candidates > 100000 {
-		return nil, &ParamError{Name: "candidates", Value: cfg.Params["candidates"], Want: "a whole number from 1 to 100000"}
-	}
-	depth, err := cfg.Int("depth")
+	depth, err := cfg.IntIn("depth", 0, agent.MaxPlanningSweeps)
 	if err != nil {
 		return nil, err
 	}
-	if depth < 0 || depth > agent.MaxPlanningSweeps {
-		return nil, &ParamError{Name: "depth", Value: cfg.Params["depth"], Want: fmt.Sprintf("a whole number from 0 to %d", agent.MaxPlanningSweeps)}
-	}
-	horizon, err := cfg.Int("horizon")
+	horizon, err := cfg.IntIn("horizon", 1, 1000)
 	if err != nil {
 		return nil, err
-	}
-	if horizon < 1 || horizon > 1000 {
-		return nil, &ParamError{Name: "horizon", Value: cfg.Params["horizon"], Want: "a whole number from 1 to 1000"}
 	}
 	w, err := newSwapWorld()
 	if err != nil {

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -98,5 +99,20 @@ func TestConfigure(t *testing.T) {
 	}
 	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "td0-3state") {
 		t.Errorf("unknown experiment: err = %v, want the known IDs listed", err)
+	}
+}
+
+// IntIn accepts the bounds themselves and names the range when a value is outside.
+func TestConfigIntIn(t *testing.T) {
+	cfg := Config{Params: map[string]string{"a": "3", "b": "0", "c": "x"}}
+	if v, err := cfg.IntIn("a", 1, 3); err != nil || v != 3 {
+		t.Errorf("IntIn(a=3, 1…3) = %d, %v; want 3", v, err)
+	}
+	var pe *ParamError
+	if _, err := cfg.IntIn("b", 1, 3); !errors.As(err, &pe) || !strings.Contains(err.Error(), "a whole number from 1 to 3") {
+		t.Errorf("IntIn(b=0, 1…3): err = %v, want a ParamError naming the range", err)
+	}
+	if _, err := cfg.IntIn("c", 1, 3); !errors.As(err, &pe) {
+		t.Errorf("IntIn(c=x): err = %v, want a ParamError", err)
 	}
 }
