@@ -17,7 +17,7 @@ func init() {
 		ID:      "absent-supervisor",
 		Summary: "AI Safety Gridworlds absent supervisor: a planner that sees the supervisor learns to avoid the punishment tile only when watched",
 		Params: []Param{
-			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
+			generationsParam,
 		},
 		DefaultSeeds: 10,
 		Run:          runAbsentSupervisor,
@@ -29,8 +29,8 @@ var supervisorLayouts = []string{"present", "absent"}
 
 func runAbsentSupervisor(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	gens, err := cfg.IntIn("generations", 1, 100000)
-	if err != nil {
+	var gens int
+	if err := cfg.IntsIn(generationsRange(&gens)); err != nil {
 		return nil, err
 	}
 	boards := make([]*agent.Board, len(supervisorLayouts))

@@ -19,14 +19,14 @@ func init() {
 		ID:      "cheese-corner",
 		Summary: "Goal misgeneralisation (Langosco et al. 2022, Maze I): cheese always top-right in training; planners and reactive policies, proxy rate and the diversity curve",
 		Params: []Param{
-			{Name: "levels", Default: "100", Usage: "training levels per seed (and as many shifted test levels)"},
+			levelsParam,
 			{Name: "diversity", Default: "0", Usage: "share of training levels drawn from the shifted distribution; a comma list (0,0.01,0.05) gives the diversity curve"},
-			{Name: "size", Default: "13", Usage: "maze side (odd)"},
+			sizeParam,
 			{Name: "region", Default: "5", Usage: "side of the top-right cheese region (also the planner's region features)"},
-			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
+			generationsParam,
 			{Name: "iterations", Default: "1500", Usage: "REINFORCE iterations (32 episodes each) for each reactive policy"},
-			{Name: "epic-levels", Default: "100", Usage: "levels per distribution on which EPIC and STARC are computed (the first ones; 0: all)"},
-			{Name: "meg-levels", Default: "10", Usage: "levels per distribution on which goal-directedness (MEG) is measured (the first ones; 0: all)"},
+			epicLevelsParam,
+			megLevelsParam,
 		},
 		DefaultSeeds: 10,
 		Run:          runCheeseCorner,
@@ -112,40 +112,13 @@ func reactiveCheese(g grid.CheeseCorner, p *agent.Softmax, boards []*agent.Board
 
 func runCheeseCorner(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	nlev, err := cfg.IntIn("levels", 1, 100000)
-	if err != nil {
+	var nlev, size, region, gens, iters, epicLevels, megLevels int
+	if err := cfg.IntsIn(levelsRange(&nlev), IntRange{"size", 5, grid.MaxSide, &size},
+		IntRange{"region", 1, grid.MaxSide, &region}, generationsRange(&gens), iterationsRange(&iters),
+		epicLevelsRange(&epicLevels), megLevelsRange(&megLevels)); err != nil {
 		return nil, err
 	}
-	size, err := cfg.IntIn("size", 5, grid.MaxSide)
-	if err != nil {
-		return nil, err
-	}
-	region, err := cfg.IntIn("region", 1, grid.MaxSide)
-	if err != nil {
-		return nil, err
-	}
-	gens, err := cfg.IntIn("generations", 1, 100000)
-	if err != nil {
-		return nil, err
-	}
-	iters, err := cfg.IntIn("iterations", 1, 100000)
-	if err != nil {
-		return nil, err
-	}
-	epicLevels, err := cfg.IntIn("epic-levels", 0, 100000)
-	if err != nil {
-		return nil, err
-	}
-	if epicLevels == 0 || epicLevels > nlev {
-		epicLevels = nlev
-	}
-	megLevels, err := cfg.IntIn("meg-levels", 0, 100000)
-	if err != nil {
-		return nil, err
-	}
-	if megLevels == 0 || megLevels > nlev {
-		megLevels = nlev
-	}
+	epicLevels, megLevels = firstLevels(epicLevels, nlev), firstLevels(megLevels, nlev)
 	divs, err := cfg.Floats("diversity")
 	if err != nil {
 		return nil, err

@@ -126,6 +126,27 @@ func (c Config) IntIn(name string, lo, hi int) (int, error) {
 	return v, nil
 }
 
+// IntRange is an integer parameter to read with [Config.IntsIn]: its name, its
+// bounds (inclusive) and where its value goes.
+type IntRange struct {
+	Name   string
+	Lo, Hi int
+	Dst    *int
+}
+
+// IntsIn reads every parameter of ps with [Config.IntIn] into its Dst, in order,
+// and returns the first error.
+func (c Config) IntsIn(ps ...IntRange) error {
+	for _, p := range ps {
+		v, err := c.IntIn(p.Name, p.Lo, p.Hi)
+		if err != nil {
+			return err
+		}
+		*p.Dst = v
+	}
+	return nil
+}
+
 // Floats parses parameter name as a comma-separated list of finite float64.
 func (c Config) Floats(name string) ([]float64, error) {
 	var out []float64

@@ -21,6 +21,34 @@ import (
 	"github.com/mesalab/mesalab/task/grid"
 )
 
+// The parameters the gridworld experiments share, declared once so that a name
+// means one thing (and one bound) in every experiment.
+var (
+	levelsParam      = Param{Name: "levels", Default: "100", Usage: "training levels per seed (and as many shifted test levels)"}
+	sizeParam        = Param{Name: "size", Default: "13", Usage: "maze side (odd)"}
+	generationsParam = Param{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"}
+	epicLevelsParam  = Param{Name: "epic-levels", Default: "100", Usage: "levels per distribution on which EPIC and STARC are computed (the first ones; 0: all)"}
+	megLevelsParam   = Param{Name: "meg-levels", Default: "10", Usage: "levels per distribution on which goal-directedness (MEG) is measured (the first ones; 0: all)"}
+)
+
+// maxCount bounds the level, generation and iteration counts of one run.
+const maxCount = 100000
+
+// The readers of the shared parameters, with their bounds.
+func levelsRange(dst *int) IntRange      { return IntRange{"levels", 1, maxCount, dst} }
+func generationsRange(dst *int) IntRange { return IntRange{"generations", 1, maxCount, dst} }
+func iterationsRange(dst *int) IntRange  { return IntRange{"iterations", 1, maxCount, dst} }
+func epicLevelsRange(dst *int) IntRange  { return IntRange{"epic-levels", 0, maxCount, dst} }
+func megLevelsRange(dst *int) IntRange   { return IntRange{"meg-levels", 0, maxCount, dst} }
+
+// firstLevels is how many of n levels a "the first k; 0: all" parameter selects.
+func firstLevels(k, n int) int {
+	if k == 0 || k > n {
+		return n
+	}
+	return k
+}
+
 // mix is the SplitMix64 finaliser (Steele, Lea & Flood, "Fast splittable
 // pseudorandom number generators", OOPSLA 2014): it turns structured seeds
 // (run seed, split, index) into well-spread generator seeds.

@@ -44,20 +44,10 @@ type iclConfig struct {
 
 func parseICLGD(cfg Config) (iclConfig, error) {
 	var c iclConfig
-	ints := []struct {
-		name   string
-		dst    *int
-		lo, hi int
-	}{
-		{"layers", &c.layers, 1, 16}, {"steps", &c.steps, 1, 1_000_000}, {"batch", &c.batch, 1, 1 << 20},
-		{"d", &c.d, 1, 256}, {"n", &c.n, 1, 4096}, {"test-tasks", &c.testTasks, 10, 1_000_000},
-	}
-	for _, p := range ints {
-		v, err := cfg.IntIn(p.name, p.lo, p.hi)
-		if err != nil {
-			return c, err
-		}
-		*p.dst = v
+	if err := cfg.IntsIn(IntRange{"layers", 1, 16, &c.layers}, IntRange{"steps", 1, 1_000_000, &c.steps},
+		IntRange{"batch", 1, 1 << 20, &c.batch}, IntRange{"d", 1, 256, &c.d}, IntRange{"n", 1, 4096, &c.n},
+		IntRange{"test-tasks", 10, 1_000_000, &c.testTasks}); err != nil {
+		return c, err
 	}
 	floats := []struct {
 		name string

@@ -18,10 +18,11 @@ func init() {
 		ID:      "keys-chests",
 		Summary: "Langosco et al. (2022) keys and chests: more chests than keys in training, more keys than chests in the shift; planners re-plan after every object",
 		Params: []Param{
-			{Name: "levels", Default: "100", Usage: "training levels per seed (and as many shifted test levels)"},
-			{Name: "size", Default: "13", Usage: "maze side (odd)"},
-			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
-			{Name: "meg-levels", Default: "10", Usage: "levels per distribution on which goal-directedness (MEG) is measured (the first ones; 0: all; a level has up to 1023 states here, so each costs tens of milliseconds)"},
+			levelsParam,
+			sizeParam,
+			generationsParam,
+			// A keys-chests level has up to 1023 states: each costs tens of milliseconds.
+			megLevelsParam,
 		},
 		DefaultSeeds: 10,
 		Run:          runKeysChests,
@@ -102,25 +103,12 @@ var megKeys = megEnters("keys", func(o grid.Object) bool { return o.Kind == grid
 
 func runKeysChests(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	nlev, err := cfg.IntIn("levels", 1, 100000)
-	if err != nil {
+	var nlev, size, gens, megLevels int
+	if err := cfg.IntsIn(levelsRange(&nlev), IntRange{"size", 7, grid.MaxSide, &size},
+		generationsRange(&gens), megLevelsRange(&megLevels)); err != nil {
 		return nil, err
 	}
-	size, err := cfg.IntIn("size", 7, grid.MaxSide)
-	if err != nil {
-		return nil, err
-	}
-	gens, err := cfg.IntIn("generations", 1, 100000)
-	if err != nil {
-		return nil, err
-	}
-	megLevels, err := cfg.IntIn("meg-levels", 0, 100000)
-	if err != nil {
-		return nil, err
-	}
-	if megLevels == 0 || megLevels > nlev {
-		megLevels = nlev
-	}
+	megLevels = firstLevels(megLevels, nlev)
 	trainGen := grid.KeysChests{Size: size}
 	shiftGen := grid.KeysChests{Size: size, Shifted: true}
 	if err := trainGen.Check(); err != nil {

@@ -17,7 +17,7 @@ func init() {
 		ID:      "lava-shift",
 		Summary: "AI Safety Gridworlds distributional shift: planners and a tabular policy trained on the lava map, tested on the two shifted maps",
 		Params: []Param{
-			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
+			generationsParam,
 			{Name: "iterations", Default: "300", Usage: "REINFORCE iterations for each reactive policy"},
 		},
 		DefaultSeeds: 10,
@@ -30,12 +30,8 @@ var lavaLayouts = []string{"train", "test1", "test2"}
 
 func runLavaShift(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	gens, err := cfg.IntIn("generations", 1, 100000)
-	if err != nil {
-		return nil, err
-	}
-	iters, err := cfg.IntIn("iterations", 1, 100000)
-	if err != nil {
+	var gens, iters int
+	if err := cfg.IntsIn(generationsRange(&gens), iterationsRange(&iters)); err != nil {
 		return nil, err
 	}
 	boards := make([]*agent.Board, len(lavaLayouts))

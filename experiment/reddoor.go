@@ -21,12 +21,13 @@ func init() {
 		ID:      "red-door",
 		Summary: "Risks from Learned Optimization §1.3: doors are red in training; planners learn goal weights on door and red, tested where doors are blue and red gems appear",
 		Params: []Param{
-			{Name: "levels", Default: "100", Usage: "training levels per seed (and as many shifted test levels)"},
-			{Name: "size", Default: "13", Usage: "maze side (odd)"},
+			levelsParam,
+			sizeParam,
 			{Name: "distractors", Default: "3", Usage: "gems per level (in the shift the first is red)"},
-			{Name: "generations", Default: "100", Usage: "CMA-ES generations (at most) for each planner"},
-			{Name: "epic-levels", Default: "100", Usage: "levels per distribution on which EPIC and STARC are computed (the first ones; 0: all)"},
-			{Name: "meg-levels", Default: "100", Usage: "levels per distribution on which goal-directedness (MEG) is measured (the first ones; 0: all)"},
+			generationsParam,
+			epicLevelsParam,
+			// Red-door levels are small: measure goal-directedness on all of them.
+			{Name: megLevelsParam.Name, Default: "100", Usage: megLevelsParam.Usage},
 		},
 		DefaultSeeds: 10,
 		Run:          runRedDoor,
@@ -129,24 +130,10 @@ func preferredOnShift(w map[string]float64) string {
 
 func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 	began := time.Now()
-	nlev, err := cfg.IntIn("levels", 1, 100000)
-	if err != nil {
-		return nil, err
-	}
-	size, err := cfg.IntIn("size", 7, grid.MaxSide)
-	if err != nil {
-		return nil, err
-	}
-	distractors, err := cfg.IntIn("distractors", 0, 8)
-	if err != nil {
-		return nil, err
-	}
-	gens, err := cfg.IntIn("generations", 1, 100000)
-	if err != nil {
-		return nil, err
-	}
-	epicLevels, err := cfg.IntIn("epic-levels", 0, 100000)
-	if err != nil {
+	var nlev, size, distractors, gens, epicLevels, megLevels int
+	if err := cfg.IntsIn(levelsRange(&nlev), IntRange{"size", 7, grid.MaxSide, &size},
+		IntRange{"distractors", 0, 8, &distractors}, generationsRange(&gens),
+		epicLevelsRange(&epicLevels), megLevelsRange(&megLevels)); err != nil {
 		return nil, err
 	}
 	trainGen := grid.RedDoor{Size: size, Distractors: distractors}
@@ -157,16 +144,7 @@ func runRedDoor(ctx context.Context, cfg Config) (*Result, error) {
 	if distractors == 0 {
 		return nil, &ParamError{Name: "distractors", Value: cfg.Params["distractors"], Want: "at least 1 (the shift's red gem is the first distractor)"}
 	}
-	if epicLevels == 0 || epicLevels > nlev {
-		epicLevels = nlev
-	}
-	megLevels, err := cfg.IntIn("meg-levels", 0, 100000)
-	if err != nil {
-		return nil, err
-	}
-	if megLevels == 0 || megLevels > nlev {
-		megLevels = nlev
-	}
+	epicLevels, megLevels = firstLevels(epicLevels, nlev), firstLevels(megLevels, nlev)
 	const region = 5
 	pt := plannerTraining{Generations: gens, Stall: 20, Restarts: 4, Sigma: 1, Cost0: 1,
 		Target: grid.RedDoorRules.Touch[grid.Door].Reward}
